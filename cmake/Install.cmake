@@ -1,0 +1,25 @@
+# make install: the library, the public headers, the user-space platform
+# header they include, a CMake package (find_package(xmm) -> xmm::xmm) and libxmm.pc.
+include(GNUInstallDirs)
+include(CMakePackageConfigHelpers)
+
+install(TARGETS xmm EXPORT xmmTargets
+        ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
+        LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}
+        INCLUDES DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
+install(DIRECTORY include/xmm DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
+install(FILES libxmm/user/xmm_platform.h DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
+install(EXPORT xmmTargets NAMESPACE xmm:: DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/xmm)
+
+configure_package_config_file(cmake/xmmConfig.cmake.in ${CMAKE_CURRENT_BINARY_DIR}/xmmConfig.cmake
+                              INSTALL_DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/xmm)
+write_basic_package_version_file(${CMAKE_CURRENT_BINARY_DIR}/xmmConfigVersion.cmake
+                                 COMPATIBILITY SameMinorVersion)
+install(FILES ${CMAKE_CURRENT_BINARY_DIR}/xmmConfig.cmake ${CMAKE_CURRENT_BINARY_DIR}/xmmConfigVersion.cmake
+        DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/xmm)
+
+# Relocatable: the prefix is found from the .pc file's own place, so
+# `cmake --install --prefix P` gives a working file wherever P is.
+file(RELATIVE_PATH XMM_PC_TO_PREFIX "/p/${CMAKE_INSTALL_LIBDIR}/pkgconfig" "/p")
+configure_file(cmake/libxmm.pc.in ${CMAKE_CURRENT_BINARY_DIR}/libxmm.pc @ONLY)
+install(FILES ${CMAKE_CURRENT_BINARY_DIR}/libxmm.pc DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)

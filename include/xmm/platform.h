@@ -1,0 +1,79 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * xmm/platform.h - the seam between the freestanding core and its host.
+ *
+ * The core never includes a host header. Everything host-specific comes from
+ * <xmm_platform.h>, which the build finds on its include path:
+ *
+ *   libxmm/user/xmm_platform.h          user space (ck_pr, liburcu-bp, libc)
+ *   ports/freestanding/xmm_platform.h   reference: every hook an extern xmm_* function
+ *
+ * A platform header must provide all of the following (functions or macros):
+ *
+ * Identification
+ *   XMM_PLATFORM_NAME                       a string literal
+ *
+ * Atomics. C11 vocabulary: every access names its ordering, so hosts and
+ * sanitizers see what is meant. All accesses are to naturally aligned objects.
+ *   uint32_t xmm_pr_load_relaxed_32(const uint32_t *p)
+ *   uint32_t xmm_pr_load_acquire_32(const uint32_t *p)
+ *   uint64_t xmm_pr_load_relaxed_64(const uint64_t *p)
+ *   uint64_t xmm_pr_load_acquire_64(const uint64_t *p)
+ *   void    *xmm_pr_load_acquire_ptr(const void *pp)       pp: address of a pointer
+ *   void     xmm_pr_store_relaxed_32(uint32_t *p, uint32_t v)
+ *   void     xmm_pr_store_release_32(uint32_t *p, uint32_t v)
+ *   void     xmm_pr_store_relaxed_64(uint64_t *p, uint64_t v)
+ *   void     xmm_pr_store_release_64(uint64_t *p, uint64_t v)
+ *   void     xmm_pr_store_release_ptr(void *pp, void *v)
+ *   bool     xmm_pr_cas_32(uint32_t *p, uint32_t *expected, uint32_t desired)
+ *   bool     xmm_pr_cas_64(uint64_t *p, uint64_t *expected, uint64_t desired)
+ *   bool     xmm_pr_cas_ptr(void *pp, void **expected, void *desired)
+ *            strong compare-and-swap; acq_rel on success, acquire on failure,
+ *            where *expected receives the value found.
+ *   uint32_t xmm_pr_faa_32(uint32_t *p, uint32_t v)        fetch-add, acq_rel, returns old
+ *   uint64_t xmm_pr_faa_64(uint64_t *p, uint64_t v)
+ *   uint64_t xmm_pr_fas_64(uint64_t *p, uint64_t v)        exchange, acq_rel, returns old
+ *   uint64_t xmm_pr_for_64(uint64_t *p, uint64_t v)        fetch-or, acq_rel, returns old
+ *   uint64_t xmm_pr_fand_64(uint64_t *p, uint64_t v)       fetch-and, acq_rel, returns old
+ *   void     xmm_pr_fence_full(void)                       seq_cst fence: orders earlier
+ *                                                          stores before later loads too
+ *   void     xmm_pr_relax(void)                            spin-wait hint (pause)
+ *
+ * Time
+ *   uint64_t xmm_pr_clock(void)     a clock that never goes backwards as seen from
+ *                                   any CPU (e.g. a synchronized invariant TSC).
+ *
+ * Assertions
+ *   XMM_ASSERT(cond)                checked in debug builds, may compile to nothing
+ *                                   otherwise; never has side effects the core needs.
+ *
+ * Deferred reclamation (RCU)
+ *   struct xmm_rcu_head             a complete type the core embeds in objects
+ *   void xmm_rcu_read_lock(void)
+ *   void xmm_rcu_read_unlock(void)
+ *   void xmm_rcu_call(struct xmm_rcu_head *h, void (*fn)(struct xmm_rcu_head *h))
+ *                                   run fn(h) after every read-side critical section
+ *                                   that was running when xmm_rcu_call was called has ended
+ *   void xmm_rcu_barrier(void)      wait until every callback queued so far has run
+ *
+ * Memory (for structures that grow; most objects live in caller memory)
+ *   void *xmm_pages_alloc(size_t npages)              page aligned, contents undefined,
+ *                                                     NULL on failure; never called with
+ *                                                     a lock of the core held
+ *   void  xmm_pages_free(void *p, size_t npages)
+ *
+ * Plus memset, memcpy and memmove, which every kernel provides; the core uses
+ * them through the compiler builtins.
+ */
+#ifndef XMM_PLATFORM_H
+#define XMM_PLATFORM_H
+
+#include <xmm/types.h>
+
+#include <xmm_platform.h>
+
+#ifndef XMM_PLATFORM_NAME
+#error "<xmm_platform.h> must define XMM_PLATFORM_NAME and the hooks listed in xmm/platform.h"
+#endif
+
+#endif /* XMM_PLATFORM_H */
