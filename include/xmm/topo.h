@@ -1,0 +1,48 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * xmm/topo.h - machine topology for the user-space platform (hwloc).
+ *
+ * A topology is this machine, an hwloc synthetic description of any size
+ * ("pack:4 core:16 pu:1" is 64 CPUs; "pack:4 numa:1 core:16 pu:1" gives each
+ * package its own NUMA node), or a real machine's hwloc XML file. Benchmarks
+ * use the synthetic and XML forms to lay out structures for many CPUs on a
+ * small machine; the scrub daemon uses this machine's to bind its workers.
+ *
+ * CPUs are numbered 0..ncpus-1 and nodes 0..nnodes-1 in hwloc's logical
+ * order. A topology is immutable once loaded and may be shared by threads.
+ */
+#ifndef XMM_TOPO_H
+#define XMM_TOPO_H
+
+#include <xmm/types.h>
+
+struct xmm_topo {
+	unsigned int ncpus;        /* logical CPUs (hwloc PUs) */
+	unsigned int nnodes;       /* NUMA nodes; 1 when the machine reports none */
+	const uint16_t *node_of_cpu; /* [ncpus]; usable as xmm_flush_clock_init's group_of_cpu */
+	const uint8_t *distance;   /* [nnodes * nnodes], row-major, ACPI SLIT scale: 10 local,
+				      20 remote when the topology gives no matrix */
+	bool this_machine;         /* loaded from the running machine: binding works */
+	void *hwloc;               /* the hwloc_topology_t behind it */
+};
+
+/*
+ * Load a topology. @spec is NULL or "" for this machine, the path of an
+ * existing hwloc XML file, or an hwloc synthetic description. Returns 0 and
+ * *out, XMM_EINVAL for a spec hwloc rejects (*out untouched), XMM_ENOMEM.
+ */
+int xmm_topo_load(struct xmm_topo **out, const char *spec);
+void xmm_topo_free(struct xmm_topo *t);
+
+/* CPUs of @node, in order; returns how many were written (at most @max). */
+unsigned int xmm_topo_node_cpus(const struct xmm_topo *t, unsigned int node, unsigned int *cpus,
+				unsigned int max);
+
+/*
+ * Bind the calling thread to the CPUs of @node, and its memory allocations
+ * to @node where the machine has more than one. XMM_ENOTSUP for a topology
+ * that is not this machine, XMM_ERANGE for a bad node.
+ */
+int xmm_topo_bind_thread(const struct xmm_topo *t, unsigned int node);
+
+#endif /* XMM_TOPO_H */
