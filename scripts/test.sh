@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# The whole test suite, as CI runs it (.ci/run):
+#   freestanding  the core compiled with kernel flags against ports/freestanding,
+#                 objects checked for symbols other than the platform hooks
+#   release       unit, model and stress tests, example, install check
+#   asan          the same under AddressSanitizer + UndefinedBehaviorSanitizer
+#   tsan          the concurrency stress tests under ThreadSanitizer
+# Usage: scripts/test.sh [preset ...]   (default: all four, in that order)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup.sh
+
+presets=("$@")
+[ ${#presets[@]} -gt 0 ] || presets=(freestanding release asan tsan)
+jobs=$(nproc)
+start=$SECONDS
+for p in "${presets[@]}"; do
+  echo "=== $p"
+  t0=$SECONDS
+  cmake --preset "$p" >/dev/null
+  cmake --build --preset "$p" -j "$jobs"
+  if [ "$p" = tsan ]; then
+    # TSan needs its fixed memory layout; some kernels' mmap randomization breaks it.
+    setarch "$(uname -m)" -R ctest --preset "$p" -j "$jobs"
+  else
+    ctest --preset "$p" -j "$jobs"
+  fi
+  echo "=== $p passed in $((SECONDS - t0)) s"
+done
+echo "=== all passed in $((SECONDS - start)) s"
