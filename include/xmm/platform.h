@@ -56,6 +56,12 @@
  *                                   that was running when xmm_rcu_call was called has ended
  *   void xmm_rcu_barrier(void)      wait until every callback queued so far has run
  *
+ * CPU-specific kernels
+ *   const struct xmm_zero_ops *xmm_pr_zero_ops(void)
+ *                                   the fastest zeroing/zero-detection kernels this
+ *                                   CPU and context allow (xmm/zero.h), or NULL for
+ *                                   the portable ones; called once, at first use
+ *
  * Memory (for structures that grow; most objects live in caller memory)
  *   void *xmm_pages_alloc(size_t npages)              page aligned, contents undefined,
  *                                                     NULL on failure; never called with

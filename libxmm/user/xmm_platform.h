@@ -301,6 +301,10 @@ void xmm_rcu_read_unlock(void);
 void xmm_rcu_call(struct xmm_rcu_head *h, void (*fn)(struct xmm_rcu_head *h));
 void xmm_rcu_barrier(void);
 
+/* libxmm/user/zero.c: the arch kernels this CPU runs, or XMM_ZERO_KERNEL=<name>. */
+struct xmm_zero_ops;
+const struct xmm_zero_ops *xmm_pr_zero_ops(void);
+
 void *xmm_pages_alloc(size_t npages);
 void xmm_pages_free(void *p, size_t npages);
 

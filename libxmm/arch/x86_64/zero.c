@@ -1,0 +1,138 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * x86-64 zeroing kernels (xmm/zero.h), selected at run time from CPUID.
+ *
+ *   x86-gpr  rep stosb + movnti: general registers only, so a kernel may use
+ *            it without saving vector state (what Xen's clear_page does)
+ *   avx2     rep stosb + 32-byte vmovntdq
+ *   avx512   rep stosb + 64-byte vmovntdq
+ *
+ * Crossover, measured on this project's CI machine (AMD EPYC, Zen 5 class,
+ * 2026-11; GB/s zeroing buffers of the given size, "cold" sweeping 1 GiB so
+ * every line misses, "hot" rewriting 1 MiB that stays in L2):
+ *
+ *            cold: rep stosb  movnti  nt-avx2    hot: rep stosb  nt-avx2
+ *     4 KiB          24.7      23.6     26.3            101.7      26.5
+ *     8 KiB          31.2      32.9     40.7            120.8      42.4
+ *    16 KiB          38.6      41.5     56.9            133.4      58.2
+ *    64 KiB          43.4      50.7     75.8            145.6      78.0
+ *     1 GiB          93.5      56.0     93.1              -          -
+ *
+ * Non-temporal stores skip the read-for-ownership and leave the cache alone,
+ * but their final sfence waits for the write-combining buffers to drain
+ * (~150 ns), which is what a 4 KiB call pays. Memory being scrubbed is cold,
+ * and a large clear should not evict the caller's working set, so ranges of
+ * XMM_X86_NT_MIN (16 KiB) and more use non-temporal stores, smaller ones rep
+ * stosb (fast strings: ERMS/FSRM; memset where the CPU lacks ERMS).
+ */
+#include <cpuid.h>
+#include <immintrin.h>
+
+#include "../xmm_arch.h"
+
+#define XMM_X86_NT_MIN (16u << 10)
+
+static void stosb(void *p, size_t len)
+{
+	__asm__ volatile("rep stosb" : "+D"(p), "+c"(len) : "a"(0) : "memory");
+}
+
+/* Set before any kernel set is handed out; racing selections store the same value. */
+static bool have_erms;
+
+/* Cached-store zeroing for small ranges and the unaligned edges of large ones. */
+static inline void clear_small(void *p, size_t len)
+{
+	if (__atomic_load_n(&have_erms, __ATOMIC_RELAXED))
+		stosb(p, len);
+	else
+		__builtin_memset(p, 0, len);
+}
+
+/*
+ * Split [p, p + len) into an unaligned head, whole 64-byte lines and a tail;
+ * zero the edges with cached stores and return the line-aligned body.
+ */
+static inline char *edges(void *p, size_t len, size_t *body)
+{
+	char *c = p;
+	size_t head = (size_t)(-(uintptr_t)c & 63);
+	size_t lines = (len - head) & ~(size_t)63;
+
+	clear_small(c, head);
+	clear_small(c + head + lines, len - head - lines);
+	*body = lines;
+	return c + head;
+}
+
+static void clear_gpr(void *p, size_t len)
+{
+	size_t n;
+	char *c;
+
+	if (len < XMM_X86_NT_MIN) {
+		clear_small(p, len);
+		return;
+	}
+	c = edges(p, len, &n);
+	for (size_t i = 0; i < n; i += 64)
+		for (size_t w = 0; w < 64; w += 8)
+			_mm_stream_si64((long long *)(void *)(c + i + w), 0);
+	/* Non-temporal stores are weakly ordered: fence them before the memory is handed on. */
+	_mm_sfence();
+}
+
+__attribute__((target("avx2"))) static void clear_avx2(void *p, size_t len)
+{
+	__m256i z = _mm256_setzero_si256();
+	size_t n;
+	char *c;
+
+	if (len < XMM_X86_NT_MIN) {
+		clear_small(p, len);
+		return;
+	}
+	c = edges(p, len, &n);
+	for (size_t i = 0; i < n; i += 64) {
+		_mm256_stream_si256((__m256i *)(void *)(c + i), z);
+		_mm256_stream_si256((__m256i *)(void *)(c + i + 32), z);
+	}
+	_mm_sfence(); /* as in clear_gpr */
+}
+
+__attribute__((target("avx512f"))) static void clear_avx512(void *p, size_t len)
+{
+	__m512i z = _mm512_setzero_si512();
+	size_t n;
+	char *c;
+
+	if (len < XMM_X86_NT_MIN) {
+		clear_small(p, len);
+		return;
+	}
+	c = edges(p, len, &n);
+	for (size_t i = 0; i < n; i += 64)
+		_mm512_stream_si512((void *)(c + i), z);
+	_mm_sfence(); /* as in clear_gpr */
+}
+
+static const struct xmm_zero_ops x86_gpr = { .name = "x86-gpr", .clear = clear_gpr };
+static const struct xmm_zero_ops x86_avx2 = { .name = "avx2", .clear = clear_avx2 };
+static const struct xmm_zero_ops x86_avx512 = { .name = "avx512", .clear = clear_avx512 };
+
+size_t xmm_arch_zero_variants(const struct xmm_zero_ops **out, size_t max)
+{
+	unsigned int a, b, c, d;
+	size_t n = 0;
+
+	if (__get_cpuid_count(7, 0, &a, &b, &c, &d))
+		__atomic_store_n(&have_erms, (b >> 9) & 1, __ATOMIC_RELAXED); /* CPUID.(7,0):EBX.ERMS */
+	__builtin_cpu_init();
+	if (n < max && __builtin_cpu_supports("avx512f"))
+		out[n++] = &x86_avx512;
+	if (n < max && __builtin_cpu_supports("avx2"))
+		out[n++] = &x86_avx2;
+	if (n < max)
+		out[n++] = &x86_gpr;
+	return n;
+}
