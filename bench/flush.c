@@ -17,11 +17,13 @@
  * ticks the clock and rewrites one CPU's epoch after another, round robin.
  */
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <xmm/errno.h>
 #include <xmm/flush.h>
@@ -95,10 +97,25 @@ static void rig_init(struct rig *r, unsigned int ncpus)
 		xen_flush_cpu(&r->xen, cpu);
 }
 
+/* On a machine with two or more CPUs, the contender and the measured thread get one each. */
+static void pin_to(unsigned int cpu)
+{
+	long online = sysconf(_SC_NPROCESSORS_ONLN);
+	cpu_set_t set;
+
+	if (online < 2)
+		return;
+	CPU_ZERO(&set);
+	CPU_SET(cpu % (unsigned long)online, &set);
+	(void)pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
+}
+
 static void *contender_main(void *arg)
 {
 	struct rig *r = arg;
 	unsigned int cpu = 0, n = r->m->ncpus;
+
+	pin_to(1);
 
 	while (!atomic_load_explicit(&r->stop, memory_order_relaxed)) {
 		if (r->contend_xen) {
@@ -455,6 +472,7 @@ int main(int argc, char **argv)
 	size_t ncpu = o.quick ? 2 : 5;
 
 	guest_init();
+	pin_to(0);
 	for (size_t i = 0; i < ncpu; i++)
 		for (int k = OLD_HOT; k <= FRESH_CONTENDED; k++) {
 			add_filter(XEN_BATCHED, (enum stamp_kind)k, cpus[i]);
