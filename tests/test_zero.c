@@ -132,7 +132,7 @@ Test(zero, is_zero_every_small_length_alignment_and_position)
 /* Every length up to three pages at every alignment, with the bytes each kernel reads last or alone. */
 Test(zero, is_zero_every_length_to_three_pages)
 {
-	const size_t maxlen = 3 * PAGE + 2 * 64, cap = maxlen + 128;
+	const size_t maxlen = 3 * PAGE + 2 * 64, cap = 4 * PAGE;
 	unsigned char *buf = aligned_alloc(PAGE, cap);
 	struct test_rng r;
 
@@ -153,7 +153,7 @@ Test(zero, is_zero_every_position_of_page_sized_ranges)
 {
 	static const size_t lens[] = { PAGE - 1, PAGE, PAGE + 1, 2 * PAGE - 64, 2 * PAGE + 63 };
 	static const size_t offs[] = { 0, 1, 63 };
-	const size_t cap = 2 * PAGE + 256;
+	const size_t cap = 3 * PAGE;
 	unsigned char *buf = aligned_alloc(PAGE, cap);
 
 	load_variants();
@@ -162,6 +162,27 @@ Test(zero, is_zero_every_position_of_page_sized_ranges)
 			for (size_t o = 0; o < sizeof(offs) / sizeof(offs[0]); o++)
 				check_is_zero(variants[v], buf, cap, offs[o], lens[l], NULL, 0);
 	free(buf);
+}
+
+/* Ranges that end where the allocation ends: a read past the end is an ASan error. */
+Test(zero, is_zero_reads_nothing_past_the_end)
+{
+	static const size_t big[] = { PAGE - 1, PAGE, PAGE + 63, 3 * PAGE + 5 };
+
+	load_variants();
+	for (size_t v = 0; v < nvariants; v++)
+		for (size_t len = 0; len < 300 + sizeof(big) / sizeof(big[0]); len++) {
+			size_t n = len < 300 ? len : big[len - 300];
+			unsigned char *buf = malloc(n ? n : 1);
+
+			memset(buf, 0, n);
+			cr_assert(variants[v]->is_zero(buf, n));
+			if (n) {
+				buf[n - 1] = 2;
+				cr_assert(!variants[v]->is_zero(buf, n));
+			}
+			free(buf);
+		}
 }
 
 /* Page contents of the kinds a guest has. */

@@ -11,9 +11,10 @@
  *   line_nz(p)   any non-zero byte in p[0, 64); p of any alignment
  *   block_nz(p)  any non-zero byte in p[0, ZK_BLOCK); p 64-byte aligned
  *
- * and a prefetch distance in bytes (0: none). The templates decide which
- * memory the predicates see and in which order (see xmm/zero.h): sample the
- * first, last and middle lines, then scan the aligned body block by block.
+ * and a prefetch distance in bytes (0: none; the kernel sets use ZK_PREFETCH).
+ * The templates decide which memory the predicates see and in which order (see
+ * xmm/zero.h): sample the first, last and middle lines, then scan the aligned
+ * body block by block.
  */
 #ifndef XMM_CORE_ZERO_KERNEL_H
 #define XMM_CORE_ZERO_KERNEL_H
@@ -23,6 +24,18 @@
 #define ZK_LINE 64
 #define ZK_BLOCK (4 * ZK_LINE)
 #define ZK_INLINE static inline __attribute__((always_inline))
+
+/*
+ * Software prefetch one page ahead of the block scan. Page by page, the scan
+ * does not stream as the hardware prefetchers expect: each page starts with
+ * three samples far apart, and the prefetchers stop at 4 KiB boundaries.
+ * Measured on the CI machine (AMD EPYC, Zen 5 class), xmm_zero_scan of 1 GiB
+ * of zero pages, GB/s without -> with, a streaming read at 36-38 in the same
+ * runs: portable 17.7 -> 33.0, sse2 22.0 -> 35.4, avx2 30.3 -> 35.0, avx512
+ * 33.1 -> 35.7. Two pages ahead measured the same; it costs more wasted
+ * prefetches where a zero page is followed by one that is not.
+ */
+#define ZK_PREFETCH XMM_ZERO_PAGE
 
 typedef bool (*zk_pred)(const char *p);
 
