@@ -51,15 +51,16 @@
  *   stats        -      -      -       -
  *   init/size    every call on the sweep must be ordered after init
  *
- *   note may run on any CPU at any time (it is one atomic OR and, when the
- *   superpage was not pending yet, one atomic add); next and check are the
- *   reclaim loop's and run under its lock (Xen's PoD lock). stats values are
- *   each read atomically but not as one snapshot.
+ *   note may run on any CPU at any time, concurrently with everything (a few
+ *   atomic read-modify-writes, no lock); next and check belong to the reclaim
+ *   loop and run under its lock (Xen's PoD lock). stats values are each read
+ *   atomically, but not as one snapshot.
  *
- * Ordering guarantee: a note that completes before next() starts is seen by
- * it (the note's atomic OR and add are release, next's reads acquire), so a
- * superpage whose note completed before a call of next() that returns a
- * superpage from the linear pass has been offered by then.
+ * Ordering guarantee: a note that happens before a call of next() (through
+ * whatever orders them: the p2m lock, a hypercall return) is seen by that
+ * call, which then offers a noted superpage rather than one of the linear
+ * pass. A note racing with next() is seen by it or by a later call; none is
+ * lost (test_zerosweep.c checks the first, stress_zerosweep.c the second).
  */
 #ifndef XMM_ZEROSWEEP_H
 #define XMM_ZEROSWEEP_H
