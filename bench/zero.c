@@ -646,6 +646,10 @@ static void report(void)
 	row("seed-003 sweep: bytes written", "per reclaimed MiB", "Xen-style sweep",
 	    xen_written_per_mib, 0, "B/MiB", false, __builtin_inf(), "none");
 
+	printf("lines read per rejected page (median by kind, libxmm / Xen):");
+	for (int k = 0; k < NZ_KINDS; k++)
+		printf(" %s %g/%g", nz_name[k], kind_lines[k], xen_kind_lines[k]);
+	printf("\n");
 	if (!opts.report_dir)
 		return;
 	snprintf(path, sizeof(path), "%s/zero.dat", opts.report_dir);
@@ -662,10 +666,6 @@ static void report(void)
 		result(&sweep_res, "xen"), best, result(&sweep_res, "libxmm"),
 		result(&sweep_res, "portable"));
 	fclose(dat);
-	printf("lines read per rejected page (median by kind, libxmm / Xen):");
-	for (int k = 0; k < NZ_KINDS; k++)
-		printf(" %s %g/%g", nz_name[k], kind_lines[k], xen_kind_lines[k]);
-	printf("\n");
 }
 
 int main(int argc, char **argv)
