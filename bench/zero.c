@@ -16,7 +16,8 @@
  *    page, and cache lines read per page, counted by an instance of the
  *    kernels' own template (libxmm/core/zero_kernel.h) whose predicates count
  *    the distinct lines they are given, so the count is of the algorithm every
- *    kernel set runs; for the Xen check, lines its loops touch.
+ *    kernel set runs; for the Xen check, lines its loops touch. Beside it, the
+ *    lines read or prefetched per page when the pages are scanned together.
  * 3. the seed scenario: a guest image of 4 GiB (512 MiB with --quick) in
  *    2 MiB superpages, shuffled: half zero, a quarter with one to eight
  *    non-zero pages (of the kinds above) at random places, a quarter full of
@@ -24,7 +25,10 @@
  *    superpage and in one data superpage in eight. Swept whole, the Xen way
  *    (xen_pod_sweep) and the libxmm way (notes, then next/check until the pass
  *    ends); both must reclaim exactly the same superpages and pages, which a
- *    check run compares, with the image read-only for libxmm's.
+ *    check run compares, with the image read-only for libxmm's. Bytes read
+ *    per reclaimed MiB: lines the Xen loops touch, and lines libxmm's scan
+ *    loads or prefetches (the counting instance again), times 64; bytes
+ *    written: the clears (libxmm writes only its bitmaps, outside the image).
  *
  * Each scenario is one benchmark whose iterations are rounds; a round times
  * every contender once, in an order that rotates, and the medians over rounds
@@ -183,12 +187,46 @@ static void load_variants(void)
 
 /*
  * The counting instance: the portable predicates, counting each distinct line
- * they are given. A block that holds lines the samples of the same page just
- * read counts only its others (the last three lines sampled are remembered).
+ * they are given (counted_lines). A block that holds lines the samples of the
+ * same page just read counts only its others (the last three lines sampled
+ * are remembered). With a traffic map set, every line loaded or prefetched is
+ * also marked there, once (traffic_lines): what the scan costs in memory
+ * traffic, prefetches that turn out useless included.
  */
-static uint64_t counted_lines;
+static uint64_t counted_lines, traffic_lines;
 static uintptr_t sampled[3];
 static unsigned int nsampled;
+static uint64_t *traffic;    /* a bit per line of [traffic_base, + traffic_len) */
+static const char *traffic_base;
+static size_t traffic_len;
+
+static void traffic_mark(const char *line)
+{
+	size_t i = (size_t)(line - traffic_base) / 64;
+
+	if (traffic && line >= traffic_base && (size_t)(line - traffic_base) < traffic_len &&
+	    !(traffic[i / 64] & 1ULL << (i % 64))) {
+		traffic[i / 64] |= 1ULL << (i % 64);
+		traffic_lines++;
+	}
+}
+
+static void traffic_start(const char *base, size_t len)
+{
+	free(traffic);
+	traffic = calloc(len / 64 / 64 + 1, sizeof(uint64_t));
+	if (!traffic)
+		die("out of memory");
+	traffic_base = base;
+	traffic_len = len;
+	traffic_lines = 0;
+}
+
+static void traffic_stop(void)
+{
+	free(traffic);
+	traffic = NULL;
+}
 
 static bool was_sampled(uintptr_t line)
 {
@@ -201,24 +239,28 @@ static bool line_nz_counted(const char *p)
 		counted_lines++;
 		sampled[nsampled++ % 3] = (uintptr_t)p;
 	}
+	traffic_mark(p);
 	return zk_line_nz_words(p);
 }
 
 static bool block_nz_counted(const char *p)
 {
-	for (uintptr_t l = 0; l < ZK_BLOCK; l += ZK_LINE)
+	for (uintptr_t l = 0; l < ZK_BLOCK; l += ZK_LINE) {
 		counted_lines += !was_sampled((uintptr_t)p + l);
+		traffic_mark(p + l);
+	}
 	return zk_block_nz_words(p);
 }
 
 static bool is_zero_counted(const void *p, size_t len)
 {
-	return zk_range_is_zero(p, len, (const char *)p + len, line_nz_counted, block_nz_counted, 0);
+	return zk_range_is_zero(p, len, (const char *)p + len, line_nz_counted, block_nz_counted,
+				traffic_mark);
 }
 
 static size_t zero_scan_counted(const void *base, size_t npages, uint64_t *bitmap)
 {
-	return zk_zero_scan(base, npages, bitmap, line_nz_counted, block_nz_counted, 0);
+	return zk_zero_scan(base, npages, bitmap, line_nz_counted, block_nz_counted, traffic_mark);
 }
 
 static struct xmm_zero_ops counted = {
@@ -286,7 +328,7 @@ static void bm_scan(struct xmm_bench_state *st, void *arg)
 
 /* ---- 2. reject pages that are not zero --------------------------------------- */
 
-static double lines_median, lines_mean, xen_lines_median, xen_lines_mean;
+static double lines_median, lines_mean, xen_lines_median, xen_lines_mean, traffic_mean;
 static double kind_lines[NZ_KINDS], xen_kind_lines[NZ_KINDS];
 
 /* Lines read per page, by the counting instance and by the Xen check; medians and means. */
@@ -320,6 +362,11 @@ static void count_reject_lines(const char *buf, size_t npages, const uint8_t *ki
 	}
 	lines_mean = sum / (double)npages;
 	xen_lines_mean = xsum / (double)npages;
+	/* All pages in one scan, as a sweep reads them: lines loaded or prefetched. */
+	traffic_start(buf, npages * PAGE);
+	zero_scan_counted(buf, npages, NULL);
+	traffic_mean = (double)traffic_lines / (double)npages;
+	traffic_stop();
 	lines_median = median(mine, npages);
 	xen_lines_median = median(xen, npages);
 	free(mine);
@@ -378,6 +425,7 @@ static void bm_reject(struct xmm_bench_state *st, void *arg)
 	xmm_bench_counter(st, "lines_mean", lines_mean, 0);
 	xmm_bench_counter(st, "xen_lines_median", xen_lines_median, 0);
 	xmm_bench_counter(st, "xen_lines_mean", xen_lines_mean, 0);
+	xmm_bench_counter(st, "traffic_lines_mean", traffic_mean, 0);
 	free(kind);
 	munmap(buf, npages * PAGE);
 }
@@ -523,11 +571,12 @@ static void sweep_validate(struct image *im, struct xmm_zerosweep *s, struct rec
 		die("mprotect");
 	counted.clear = xmm_zero_portable.clear;
 	xmm_zero_ops_set(&counted);
-	counted_lines = 0;
+	traffic_start(im->mem, im->bytes);
 	reclaim_reset(r, im);
 	xmm_pod_sweep(s, im, r);
 	reclaim_expect(r, im, "libxmm (counting)");
-	xmm_read_per_mib = (double)counted_lines * 64 / reclaimed_mib;
+	xmm_read_per_mib = (double)traffic_lines * 64 / reclaimed_mib;
+	traffic_stop();
 	for (size_t v = 0; v < nvariants; v++) {
 		xmm_zero_ops_set(variants[v]);
 		reclaim_reset(r, im);
@@ -628,6 +677,8 @@ static void report(void)
 	    1, "<=2 lines");
 	row("reject non-zero page", "lines read, mean", "Xen quick check + scan", xen_lines_mean,
 	    lines_mean, "lines", false, 0, NULL);
+	row("reject non-zero page", "lines read+prefetched, mean", "Xen quick check + scan",
+	    xen_lines_mean, traffic_mean, "lines", false, 0, NULL);
 	snprintf(param, sizeof(param), "cold, %s", best);
 	row("reject non-zero page", param, "Xen quick check + scan", result(&reject_res, "xen"),
 	    result(&reject_res, best), "ns/page", false, 0, NULL);

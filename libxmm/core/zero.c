@@ -15,13 +15,13 @@ static void clear_portable(void *p, size_t len)
 bool xmm_zk_is_zero_portable(const void *p, size_t len)
 {
 	return zk_range_is_zero(p, len, (const char *)p + len, zk_line_nz_words, zk_block_nz_words,
-				ZK_PREFETCH);
+				zk_prefetch);
 }
 
 size_t xmm_zk_zero_scan_portable(const void *base, size_t npages, uint64_t *bitmap)
 {
 	return zk_zero_scan(base, npages, bitmap, zk_line_nz_words, zk_block_nz_words,
-			    ZK_PREFETCH);
+			    zk_prefetch);
 }
 
 const struct xmm_zero_ops xmm_zero_portable = {

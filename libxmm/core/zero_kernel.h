@@ -11,10 +11,10 @@
  *   line_nz(p)   any non-zero byte in p[0, 64); p of any alignment
  *   block_nz(p)  any non-zero byte in p[0, ZK_BLOCK); p 64-byte aligned
  *
- * and a prefetch distance in bytes (0: none; the kernel sets use ZK_PREFETCH).
- * The templates decide which memory the predicates see and in which order (see
- * xmm/zero.h): sample the first, last and middle lines, then scan the aligned
- * body block by block.
+ * and a prefetch (zk_prefetch, or NULL for none), called ZK_PREFETCH bytes
+ * ahead of the block scan. The templates decide which memory these see and in
+ * which order (see xmm/zero.h): sample the first, last and middle lines, then
+ * scan the aligned body block by block.
  */
 #ifndef XMM_CORE_ZERO_KERNEL_H
 #define XMM_CORE_ZERO_KERNEL_H
@@ -38,6 +38,12 @@
 #define ZK_PREFETCH XMM_ZERO_PAGE
 
 typedef bool (*zk_pred)(const char *p);
+typedef void (*zk_prefetch_fn)(const char *p);
+
+ZK_INLINE void zk_prefetch(const char *p)
+{
+	__builtin_prefetch(p);
+}
 
 /* Unaligned loads without aliasing trouble; each compiles to one plain load. */
 ZK_INLINE uint64_t zk_load64(const char *p)
@@ -100,11 +106,11 @@ ZK_INLINE bool zk_small_is_zero(const char *p, size_t len)
 }
 
 /*
- * Is [p, p + len) zero? Prefetches (when @pf) run @pf bytes ahead of the scan
- * but never past @pf_end, the end of what the caller will read anyway.
+ * Is [p, p + len) zero? Prefetches run ZK_PREFETCH bytes ahead of the scan but
+ * never past @pf_end, the end of what the caller will read anyway.
  */
 ZK_INLINE bool zk_range_is_zero(const char *p, size_t len, const char *pf_end, zk_pred line_nz,
-				zk_pred block_nz, size_t pf)
+				zk_pred block_nz, zk_prefetch_fn prefetch)
 {
 	const char *lo, *hi;
 
@@ -120,9 +126,9 @@ ZK_INLINE bool zk_range_is_zero(const char *p, size_t len, const char *pf_end, z
 	if (line_nz(lo + (((size_t)(hi - lo) / 2) & ~(size_t)(ZK_LINE - 1))))
 		return false;
 	for (; (size_t)(hi - lo) >= ZK_BLOCK; lo += ZK_BLOCK) {
-		if (pf && (uintptr_t)lo + pf + ZK_BLOCK <= (uintptr_t)pf_end)
+		if (prefetch && (uintptr_t)lo + ZK_PREFETCH + ZK_BLOCK <= (uintptr_t)pf_end)
 			for (size_t l = 0; l < ZK_BLOCK; l += ZK_LINE)
-				__builtin_prefetch(lo + pf + l);
+				prefetch(lo + ZK_PREFETCH + l);
 		if (block_nz(lo))
 			return false;
 	}
@@ -133,7 +139,7 @@ ZK_INLINE bool zk_range_is_zero(const char *p, size_t len, const char *pf_end, z
 }
 
 ZK_INLINE size_t zk_zero_scan(const char *base, size_t npages, uint64_t *bitmap, zk_pred line_nz,
-			      zk_pred block_nz, size_t pf)
+			      zk_pred block_nz, zk_prefetch_fn prefetch)
 {
 	const char *end = base + npages * XMM_ZERO_PAGE;
 	size_t count = 0;
@@ -144,7 +150,7 @@ ZK_INLINE size_t zk_zero_scan(const char *base, size_t npages, uint64_t *bitmap,
 		uint64_t bits = 0;
 
 		for (size_t i = 0; i < n; i++, page += XMM_ZERO_PAGE)
-			if (zk_range_is_zero(page, XMM_ZERO_PAGE, end, line_nz, block_nz, pf)) {
+			if (zk_range_is_zero(page, XMM_ZERO_PAGE, end, line_nz, block_nz, prefetch)) {
 				bits |= 1ULL << i;
 				count++;
 			}

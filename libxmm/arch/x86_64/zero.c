@@ -200,11 +200,11 @@ __attribute__((target("avx512f"))) static inline bool block_nz_avx512(const char
 	attr static bool is_zero_##isa(const void *p, size_t len)                              \
 	{                                                                                      \
 		return zk_range_is_zero(p, len, (const char *)p + len, line_nz_##isa,           \
-					block_nz_##isa, ZK_PREFETCH);                                    \
+					block_nz_##isa, zk_prefetch);                                    \
 	}                                                                                      \
 	attr static size_t zero_scan_##isa(const void *base, size_t npages, uint64_t *bitmap)  \
 	{                                                                                      \
-		return zk_zero_scan(base, npages, bitmap, line_nz_##isa, block_nz_##isa, ZK_PREFETCH);    \
+		return zk_zero_scan(base, npages, bitmap, line_nz_##isa, block_nz_##isa, zk_prefetch);    \
 	}
 
 X86_ZERO_KERNELS(sse2, )
