@@ -1,0 +1,167 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The zero-detection algorithm of xmm/zero.h, written once and instantiated
+ * by every kernel set: libxmm/core/zero.c (portable), libxmm/arch/<arch>/zero.c
+ * (SIMD), and bench/zero.c (an instrumented set that counts the lines read).
+ * Internal, freestanding, not installed.
+ *
+ * A kernel set supplies two predicates, which must be inlinable into the
+ * wrappers that instantiate the templates (same or wider target attributes):
+ *
+ *   line_nz(p)   any non-zero byte in p[0, 64); p of any alignment
+ *   block_nz(p)  any non-zero byte in p[0, ZK_BLOCK); p 64-byte aligned
+ *
+ * and a prefetch (zk_prefetch, or NULL for none), called ZK_PREFETCH bytes
+ * ahead of the block scan. The templates decide which memory these see and in
+ * which order (see xmm/zero.h): sample the first, last and middle lines, then
+ * scan the aligned body block by block.
+ */
+#ifndef XMM_CORE_ZERO_KERNEL_H
+#define XMM_CORE_ZERO_KERNEL_H
+
+#include <xmm/zero.h>
+
+#define ZK_LINE 64
+#define ZK_BLOCK (4 * ZK_LINE)
+#define ZK_INLINE static inline __attribute__((always_inline))
+
+/*
+ * Software prefetch one page ahead of the block scan. Page by page, the scan
+ * does not stream as the hardware prefetchers expect: each page starts with
+ * three samples far apart, and the prefetchers stop at 4 KiB boundaries.
+ * Measured on the CI machine (AMD EPYC, Zen 5 class), xmm_zero_scan of 1 GiB
+ * of zero pages, GB/s without -> with, a streaming read at 36-38 in the same
+ * runs: portable 17.7 -> 33.0, sse2 22.0 -> 35.4, avx2 30.3 -> 35.0, avx512
+ * 33.1 -> 35.7. Two pages ahead measured the same; it costs more wasted
+ * prefetches where a zero page is followed by one that is not.
+ */
+#define ZK_PREFETCH XMM_ZERO_PAGE
+
+typedef bool (*zk_pred)(const char *p);
+typedef void (*zk_prefetch_fn)(const char *p);
+
+ZK_INLINE void zk_prefetch(const char *p)
+{
+	__builtin_prefetch(p);
+}
+
+/* Unaligned loads without aliasing trouble; each compiles to one plain load. */
+ZK_INLINE uint64_t zk_load64(const char *p)
+{
+	uint64_t v;
+
+	__builtin_memcpy(&v, p, sizeof(v));
+	return v;
+}
+
+ZK_INLINE uint32_t zk_load32(const char *p)
+{
+	uint32_t v;
+
+	__builtin_memcpy(&v, p, sizeof(v));
+	return v;
+}
+
+ZK_INLINE uint16_t zk_load16(const char *p)
+{
+	uint16_t v;
+
+	__builtin_memcpy(&v, p, sizeof(v));
+	return v;
+}
+
+/* The portable predicates: eight words per line, OR-ed as a tree so the loads stay independent. */
+ZK_INLINE uint64_t zk_line_or(const char *p)
+{
+	return ((zk_load64(p) | zk_load64(p + 8)) | (zk_load64(p + 16) | zk_load64(p + 24))) |
+	       ((zk_load64(p + 32) | zk_load64(p + 40)) | (zk_load64(p + 48) | zk_load64(p + 56)));
+}
+
+ZK_INLINE bool zk_line_nz_words(const char *p)
+{
+	return zk_line_or(p) != 0;
+}
+
+ZK_INLINE bool zk_block_nz_words(const char *p)
+{
+	return ((zk_line_or(p) | zk_line_or(p + 64)) | (zk_line_or(p + 128) | zk_line_or(p + 192))) != 0;
+}
+
+/* Fewer than 64 bytes: overlapping loads of the widest size that fits. */
+ZK_INLINE bool zk_small_is_zero(const char *p, size_t len)
+{
+	uint64_t acc;
+
+	if (len >= 8) {
+		acc = zk_load64(p + len - 8);
+		for (size_t i = 0; i + 8 <= len; i += 8)
+			acc |= zk_load64(p + i);
+		return acc == 0;
+	}
+	if (len >= 4)
+		return (zk_load32(p) | zk_load32(p + len - 4)) == 0;
+	if (len >= 2)
+		return (zk_load16(p) | zk_load16(p + len - 2)) == 0;
+	return len == 0 || *(const unsigned char *)p == 0;
+}
+
+/*
+ * Is [p, p + len) zero? Prefetches run ZK_PREFETCH bytes ahead of the scan but
+ * never past @pf_end, the end of what the caller will read anyway.
+ */
+ZK_INLINE bool zk_range_is_zero(const char *p, size_t len, const char *pf_end, zk_pred line_nz,
+				zk_pred block_nz, zk_prefetch_fn prefetch)
+{
+	const char *lo, *hi;
+
+	if (len < ZK_LINE)
+		return zk_small_is_zero(p, len);
+	if (line_nz(p) || line_nz(p + len - ZK_LINE))
+		return false;
+	/* The aligned body; [p, lo) lies in the first sample, [hi, p + len) in the last. */
+	lo = (const char *)(((uintptr_t)p + ZK_LINE - 1) & ~(uintptr_t)(ZK_LINE - 1));
+	hi = (const char *)(((uintptr_t)p + len) & ~(uintptr_t)(ZK_LINE - 1));
+	if (hi <= lo)
+		return true;
+	if (line_nz(lo + (((size_t)(hi - lo) / 2) & ~(size_t)(ZK_LINE - 1))))
+		return false;
+	for (; (size_t)(hi - lo) >= ZK_BLOCK; lo += ZK_BLOCK) {
+		if (prefetch && (uintptr_t)lo + ZK_PREFETCH + ZK_BLOCK <= (uintptr_t)pf_end)
+			for (size_t l = 0; l < ZK_BLOCK; l += ZK_LINE)
+				prefetch(lo + ZK_PREFETCH + l);
+		if (block_nz(lo))
+			return false;
+	}
+	for (; lo < hi; lo += ZK_LINE)
+		if (line_nz(lo))
+			return false;
+	return true;
+}
+
+ZK_INLINE size_t zk_zero_scan(const char *base, size_t npages, uint64_t *bitmap, zk_pred line_nz,
+			      zk_pred block_nz, zk_prefetch_fn prefetch)
+{
+	const char *end = base + npages * XMM_ZERO_PAGE;
+	size_t count = 0;
+
+	for (size_t w = 0; w < XMM_ZERO_BITMAP_WORDS(npages); w++) {
+		size_t n = npages - w * 64 < 64 ? npages - w * 64 : 64;
+		const char *page = base + w * 64 * XMM_ZERO_PAGE;
+		uint64_t bits = 0;
+
+		for (size_t i = 0; i < n; i++, page += XMM_ZERO_PAGE)
+			if (zk_range_is_zero(page, XMM_ZERO_PAGE, end, line_nz, block_nz, prefetch)) {
+				bits |= 1ULL << i;
+				count++;
+			}
+		if (bitmap)
+			bitmap[w] = bits;
+	}
+	return count;
+}
+
+/* The portable instantiations (libxmm/core/zero.c), for arch sets that have nothing better. */
+bool xmm_zk_is_zero_portable(const void *p, size_t len);
+size_t xmm_zk_zero_scan_portable(const void *base, size_t npages, uint64_t *bitmap);
+
+#endif /* XMM_CORE_ZERO_KERNEL_H */

@@ -1,0 +1,32 @@
+/* SPDX-License-Identifier: MIT */
+/* User-space conveniences for the zero sweep: heap placement. */
+#include <xmm/errno.h>
+#include <xmm/zerosweep.h>
+
+#include <stdlib.h>
+
+int xmm_zerosweep_create(struct xmm_zerosweep **out, uint64_t npages, unsigned int order)
+{
+	size_t sz = xmm_zerosweep_size(npages, order);
+	struct xmm_zerosweep *s;
+	int rc;
+
+	if (!out || sz == 0)
+		return XMM_EINVAL;
+	/* aligned_alloc wants a multiple of the alignment. */
+	s = aligned_alloc(XMM_ZEROSWEEP_ALIGN, (sz + XMM_ZEROSWEEP_ALIGN - 1) & ~(size_t)(XMM_ZEROSWEEP_ALIGN - 1));
+	if (!s)
+		return XMM_ENOMEM;
+	rc = xmm_zerosweep_init(s, npages, order);
+	if (rc) {
+		free(s);
+		return rc;
+	}
+	*out = s;
+	return 0;
+}
+
+void xmm_zerosweep_destroy(struct xmm_zerosweep *s)
+{
+	free(s);
+}
