@@ -39,6 +39,14 @@
  *                                                          stores before later loads too
  *   void     xmm_pr_relax(void)                            spin-wait hint (pause)
  *
+ * Waking sleepers
+ *   void     xmm_pr_wake(uint32_t *word)   wake every thread the host put to sleep
+ *                                          until *word changes (a futex in user
+ *                                          space, wake_up_var in Linux); may do
+ *                                          nothing where idle workers poll (Xen's
+ *                                          idle loop). Called with no lock held,
+ *                                          only when someone announced it sleeps.
+ *
  * Time
  *   uint64_t xmm_pr_clock(void)     a clock that never goes backwards as seen from
  *                                   any CPU (e.g. a synchronized invariant TSC).

@@ -282,6 +282,7 @@ static inline void xmm_pr_relax(void)
 
 /* Implemented in libxmm/user/platform.c. */
 uint64_t xmm_pr_clock(void);
+void xmm_pr_wake(uint32_t *word); /* FUTEX_WAKE of every waiter */
 
 void xmm_assert_fail(const char *cond, const char *file, int line) __attribute__((noreturn));
 #if defined(XMM_DEBUG)

@@ -38,6 +38,8 @@ uint64_t xmm_pr_fand_64(uint64_t *p, uint64_t v);
 void xmm_pr_fence_full(void);
 void xmm_pr_relax(void);
 
+void xmm_pr_wake(uint32_t *word);
+
 uint64_t xmm_pr_clock(void);
 
 void xmm_assert_fail(const char *cond, const char *file, int line);
