@@ -123,6 +123,12 @@ static inline void xmm_pr_fence_full(void)
 	__atomic_fetch_add(&x, 0, __ATOMIC_SEQ_CST);
 }
 
+/* TSan does not model the locked-RMW-as-fence idiom: a real (TSan-visible) fence. */
+static inline void xmm_pr_fence_after_rmw(void)
+{
+	xmm_pr_fence_full();
+}
+
 static inline void xmm_pr_relax(void)
 {
 #if defined(__x86_64__) || defined(__i386__)
@@ -271,6 +277,19 @@ static inline uint64_t xmm_pr_fand_64(uint64_t *p, uint64_t v)
 static inline void xmm_pr_fence_full(void)
 {
 	ck_pr_fence_memory();
+}
+
+/*
+ * A locked instruction is a full barrier on x86 (and mfence after one costs
+ * a full store-miss latency: it waits for older stores to reach the cache).
+ */
+static inline void xmm_pr_fence_after_rmw(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	ck_pr_barrier();
+#else
+	ck_pr_fence_memory();
+#endif
 }
 
 static inline void xmm_pr_relax(void)
