@@ -488,15 +488,19 @@ Test(scrub, idle_handshake)
 
 	cr_assert(xmm_scrub_idle_begin(m->s, &seq), "nothing queued: may sleep");
 	cr_expect_eq(seq, w);
+	cr_assert(xmm_scrub_idle_begin(m->s, &seq), "a second sleeper");
 	cr_assert_eq(xmm_scrub_put(m->s, 1, 0, 8), 0);
-	cr_expect_neq(*xmm_scrub_wake_word(m->s), seq, "a put while someone is idle moves the word");
-	xmm_scrub_idle_end(m->s);
+	cr_expect_eq(*xmm_scrub_wake_word(m->s), seq + 1, "the first put after idle moves the word");
+	cr_assert_eq(xmm_scrub_put(m->s, 1, 8, 8), 0);
+	cr_expect_eq(*xmm_scrub_wake_word(m->s), seq + 1, "once for all sleepers");
 	w = *xmm_scrub_wake_word(m->s);
 	cr_expect_not(xmm_scrub_idle_begin(m->s, &seq), "work queued on node 1");
-	cr_assert_eq(xmm_scrub_put(m->s, 0, 8, 8), 0);
-	cr_expect_eq(*xmm_scrub_wake_word(m->s), w, "nobody idle: put leaves the word alone");
+	cr_assert_eq(xmm_scrub_put(m->s, 0, 16, 8), 0);
+	cr_expect_eq(*xmm_scrub_wake_word(m->s), w + 1, "a cancelled idle costs one needless wake");
+	cr_assert_eq(xmm_scrub_put(m->s, 0, 24, 8), 0);
+	cr_expect_eq(*xmm_scrub_wake_word(m->s), w + 1, "nobody idle: put leaves the word alone");
 	xmm_scrub_wake(m->s);
-	cr_expect_eq(*xmm_scrub_wake_word(m->s), w + 1);
+	cr_expect_eq(*xmm_scrub_wake_word(m->s), w + 2);
 	mach_free(m);
 }
 

@@ -16,7 +16,7 @@
  *   workers:   n = xmm_scrub_run(s, node, budget) in a loop or an idle loop;
  *              clean(ctx, node, pfn, npages) is called per zeroed piece
  *   allocate:  short of clean memory on a node: xmm_scrub_take(s, node, npages, &pfn)
- *   sleeping:  xmm_scrub_idle_begin / wait on xmm_scrub_wake_word / idle_end
+ *   sleeping:  xmm_scrub_idle_begin, then wait while xmm_scrub_wake_word is unchanged
  *              (the user-space daemon, xmm/scrubd.h, does this)
  *
  * Dirty memory is never read. The queue link of an extent lives in storage
@@ -72,13 +72,13 @@
  *
  * Concurrency (which pairs of calls need external synchronization):
  *
- *                 put  run  take  pending  idle_begin/end  wake
- *   put            -    -    -      -            -          -
- *   run            -    -    -      -            -          -
- *   take           -    -    -      -            -          -
- *   pending        -    -    -      -            -          -
- *   idle_begin/end -    -    -      -            -          -
- *   wake           -    -    -      -            -          -
+ *                 put  run  take  pending  idle_begin  wake
+ *   put            -    -    -      -         -         -
+ *   run            -    -    -      -         -         -
+ *   take           -    -    -      -         -         -
+ *   pending        -    -    -      -         -         -
+ *   idle_begin     -    -    -      -         -         -
+ *   wake           -    -    -      -         -         -
  *   size/init      every other call on @s must be ordered after init
  *
  *   Any number of callers of every function, on any nodes, at once. The ops
@@ -98,10 +98,10 @@
  *   - pending is decremented (acq_rel) after clean returns: a caller that
  *     reads pending(node) == 0 sees every clean of that node completed.
  *   - put, and take or run putting back a rest, issue a full fence after the
- *     push and then read the idle count; idle_begin raises the count, issues a
- *     full fence and then looks at every stack. So either the idle caller sees
- *     the new extent, or the putter sees the idle caller and bumps the wake
- *     word and calls xmm_pr_wake(): no wakeup is lost.
+ *     push and then read the sleepy flag; idle_begin raises the flag, issues
+ *     a full fence and then looks at every stack. So either the idle caller
+ *     sees the new extent, or a pusher sees the flag and bumps the wake word
+ *     and calls xmm_pr_wake(): no wakeup is lost.
  *
  * Invariants (asserted in debug builds where cheap):
  *   I1 every page put is handed back exactly once, through clean or take,
@@ -156,12 +156,14 @@ struct xmm_scrub_ops {
 /* Alignment the object's memory must have: its hot fields are cache-line separated. */
 #define XMM_SCRUB_ALIGN XMM_CACHELINE
 /*
- * The default chunk: 512 pages, 2 MiB, one superpage. xmm_clear zeroes it in
- * about 23 us with non-temporal stores at 90 GB/s (this project's machine,
- * bench/scrub), well inside a 100 us preemption budget; a CPU that streams
- * less than 21 GB/s from one core would exceed 100 us and should pass 256.
+ * The default chunk: 256 pages, 1 MiB. On this project's machine (bench/scrub)
+ * xmm_clear zeroes 2 MiB in 23 us (median; 55 us at worst) with non-temporal
+ * stores at 90 GB/s from one core, but up to 176 us while another process
+ * saturated memory bandwidth. 1 MiB keeps a chunk under a 100 us preemption
+ * budget down to about 10.5 GB/s per core, and the work around a chunk
+ * (queues, map, clean, yield check: about 25 ns) under 0.5% of it.
  */
-#define XMM_SCRUB_CHUNK_DEFAULT 512
+#define XMM_SCRUB_CHUNK_DEFAULT 256
 /* A worker claims at most this many chunks from a queue at a time. */
 #define XMM_SCRUB_CLAIM_CHUNKS 16
 
@@ -227,17 +229,15 @@ uint64_t xmm_scrub_chunk_pages(const struct xmm_scrub *s);
 
 /*
  * Sleeping workers. A worker whose run returned 0 calls idle_begin: if it
- * returns true, no extent was queued anywhere after the caller was counted
- * idle, and the caller may sleep until the 32-bit wake word differs from
- * *seq (a futex in user space); it then calls idle_end. If it returns false,
- * work appeared: run again (idle_end must not be called). While any caller
- * is idle, put (and a rest going back) bumps the wake word and calls
- * xmm_pr_wake() on it; while none is, put pays one fence and one load.
- * xmm_scrub_wake bumps the word and wakes every sleeper unconditionally
- * (e.g. to stop them).
+ * returns true, nothing was queued anywhere after it raised the sleepy flag,
+ * and it may sleep until the 32-bit wake word differs from *seq (a futex in
+ * user space); if it returns false, work appeared: run again. The first push
+ * (put, or a rest going back) that finds the flag raised takes it down,
+ * bumps the wake word and calls xmm_pr_wake() on it, waking every sleeper;
+ * other pushes pay one fence and two loads. xmm_scrub_wake bumps the word
+ * and wakes every sleeper unconditionally (e.g. to stop them).
  */
 bool xmm_scrub_idle_begin(struct xmm_scrub *s, uint32_t *seq);
-void xmm_scrub_idle_end(struct xmm_scrub *s);
 uint32_t *xmm_scrub_wake_word(struct xmm_scrub *s);
 void xmm_scrub_wake(struct xmm_scrub *s);
 

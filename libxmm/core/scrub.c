@@ -5,7 +5,7 @@
  * Layout (one block of caller memory, xmm_scrub_size(nnodes) bytes):
  *
  *   line 0-1   read-only after init: ops, ctx, sizes
- *   line 2     idle accounting: waiters, wake_seq
+ *   line 2     idle handshake: sleepy flag, wake word
  *   queues     per node: XMM_SCRUB_ORDERS stack heads (5 lines), then a line
  *              with the class bitmap and the pending count
  *   steal      per node, every node nearest first (the node itself first)
@@ -47,8 +47,8 @@ struct xmm_scrub {
 	uint64_t claim;       /* chunk * XMM_SCRUB_CLAIM_CHUNKS, a power of two */
 	uint32_t nnodes;
 	uint16_t *steal;      /* [nnodes * nnodes]: row n is node n's order of victims */
-	/* idle accounting: written only when workers go idle or wake */
-	uint32_t waiters XMM_ALIGNED(XMM_CACHELINE);
+	/* idle handshake: written only when workers go idle and when one is woken */
+	uint32_t sleepy XMM_ALIGNED(XMM_CACHELINE); /* 1: someone may sleep; the next push wakes */
 	uint32_t wake_seq;
 	struct scrub_queue q[] XMM_ALIGNED(XMM_CACHELINE);
 };
@@ -174,18 +174,22 @@ static uint64_t push_range(struct xmm_scrub *s, struct scrub_queue *q, xmm_pfn_t
 /*
  * After pushes on @q's @classes: mark the classes non-empty and wake idle
  * workers. The full fence orders the pushes' head stores before the loads of
- * the bitmap and of the idle count: it pairs with the fence in pop()'s empty
- * path (I4) and with the one in xmm_scrub_idle_begin (no lost wakeup).
+ * the bitmap and of the sleepy flag: it pairs with the fence in pop()'s empty
+ * path (I4) and with the one in xmm_scrub_idle_begin (no lost wakeup). The
+ * first pusher to see the flag takes it and wakes every sleeper; pushes until
+ * one of them goes idle again pay only the fence and two loads. Every caller
+ * pushed just before, so the fence follows a CAS: on x86 that CAS is the
+ * fence (an mfence here would wait for the link's store miss, 4x the put).
  */
 static void publish(struct xmm_scrub *s, struct scrub_queue *q, uint64_t classes)
 {
 	uint64_t missing;
 
-	xmm_pr_fence_full();
+	xmm_pr_fence_after_rmw();
 	missing = classes & ~xmm_pr_load_relaxed_64(&q->classes);
 	if (missing)
 		xmm_pr_for_64(&q->classes, missing);
-	if (xmm_pr_load_relaxed_32(&s->waiters)) {
+	if (xmm_pr_load_relaxed_32(&s->sleepy) && xmm_pr_cas_32(&s->sleepy, &(uint32_t){ 1 }, 0)) {
 		/* Release: a sleeper that reads the new value sees our pushes (pairs with idle_begin). */
 		xmm_pr_faa_32(&s->wake_seq, 1);
 		xmm_pr_wake(&s->wake_seq);
@@ -216,7 +220,7 @@ static bool pop(struct xmm_scrub *s, struct scrub_queue *q, unsigned int b, xmm_
 		}
 		/* Empty: clear the hint, then look again (pairs with the fence in publish). */
 		xmm_pr_fand_64(&q->classes, ~bit);
-		xmm_pr_fence_full();
+		xmm_pr_fence_after_rmw();
 		if (!(xmm_pr_load_acquire_64(&q->head[b]) & IDX_MASK))
 			return false;
 		xmm_pr_for_64(&q->classes, bit);
@@ -436,25 +440,26 @@ uint64_t xmm_scrub_pending(const struct xmm_scrub *s, unsigned int node)
 
 /* ---- sleeping workers ----------------------------------------------------- */
 
+/*
+ * Dekker's pattern with publish: we store the flag, fence, read the word and
+ * look at every stack; a pusher pushes, fences and reads the flag. Either we
+ * see the push, or the pusher sees our flag (or a later one) and moves the
+ * word after we read it, so the futex wait returns at once or is woken. A
+ * pusher that took an earlier sleeper's flag moved the word before our read,
+ * or we see its push: its push precedes its take of the flag.
+ */
 bool xmm_scrub_idle_begin(struct xmm_scrub *s, uint32_t *seq)
 {
-	xmm_pr_faa_32(&s->waiters, 1);
-	/* Full fence: the count before the looks below; pairs with the fence in publish. */
+	xmm_pr_store_relaxed_32(&s->sleepy, 1);
+	/* Full fence: the flag before the looks below; pairs with the fence in publish. */
 	xmm_pr_fence_full();
 	/* Acquire pairs with publish's increment: a changed word means pushes we must see. */
 	*seq = xmm_pr_load_acquire_32(&s->wake_seq);
 	for (unsigned int n = 0; n < s->nnodes; n++)
 		for (unsigned int b = 0; b < XMM_SCRUB_ORDERS; b++)
-			if (xmm_pr_load_relaxed_64(&s->q[n].head[b]) & IDX_MASK) {
-				xmm_pr_faa_32(&s->waiters, (uint32_t)-1);
-				return false;
-			}
+			if (xmm_pr_load_relaxed_64(&s->q[n].head[b]) & IDX_MASK)
+				return false; /* the flag stays: at worst one needless wake */
 	return true;
-}
-
-void xmm_scrub_idle_end(struct xmm_scrub *s)
-{
-	xmm_pr_faa_32(&s->waiters, (uint32_t)-1);
 }
 
 uint32_t *xmm_scrub_wake_word(struct xmm_scrub *s)

@@ -25,6 +25,7 @@ struct xmm_scrub_arena {
 	uint64_t node_pages;          /* pages per node, a multiple of 512 */
 	unsigned int nnodes;
 	struct xmm_scrub_link *links; /* the frame table: one link per page */
+	size_t links_bytes;
 	struct xmm_scrub_arena_cfg cfg;
 };
 
@@ -81,6 +82,28 @@ static void bind_nodes(struct xmm_scrub_arena *a, const struct xmm_topo *t)
 	}
 }
 
+/*
+ * The frame table stays resident, as a hypervisor's page_info array is: its
+ * pages are faulted in here, not on the first destroy (which would then pay a
+ * page fault per 256 frames).
+ */
+static int map_frame_table(struct xmm_scrub_arena *a)
+{
+	size_t bytes = a->npages * sizeof(*a->links);
+
+	a->links_bytes = (bytes + SUPERPAGE - 1) & ~(SUPERPAGE - 1);
+	a->links = mmap(NULL, a->links_bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+			-1, 0);
+	if (a->links == MAP_FAILED) {
+		a->links = NULL;
+		return -1;
+	}
+	(void)madvise(a->links, a->links_bytes, MADV_HUGEPAGE);
+	for (size_t off = 0; off < a->links_bytes; off += XMM_PAGE_SIZE)
+		((volatile char *)a->links)[off] = 0;
+	return 0;
+}
+
 int xmm_scrub_arena_create(struct xmm_scrub_arena **out, const struct xmm_scrub_arena_cfg *cfg)
 {
 	struct xmm_scrub_ops ops = { .link = arena_link, .map = arena_map, .clean = arena_clean };
@@ -106,8 +129,7 @@ int xmm_scrub_arena_create(struct xmm_scrub_arena **out, const struct xmm_scrub_
 	if (rc)
 		goto fail;
 	rc = XMM_ENOMEM;
-	a->links = calloc(a->npages, sizeof(*a->links));
-	if (!a->links)
+	if (map_frame_table(a) != 0)
 		goto fail;
 	bytes = a->npages << XMM_PAGE_SHIFT;
 	a->map_bytes = bytes + SUPERPAGE;
@@ -132,7 +154,8 @@ void xmm_scrub_arena_destroy(struct xmm_scrub_arena *a)
 		return;
 	if (a->map)
 		munmap(a->map, a->map_bytes);
-	free(a->links);
+	if (a->links)
+		munmap(a->links, a->links_bytes);
 	xmm_scrub_destroy(a->s);
 	free(a);
 }

@@ -5,7 +5,7 @@
  * when there is none.
  *
  * A worker's loop:  run a bounded budget; if it scrubbed nothing, announce
- * itself idle (xmm_scrub_idle_begin: the no-lost-wakeup handshake with put),
+ * itself sleepy (xmm_scrub_idle_begin: the no-lost-wakeup handshake with put),
  * tell drainers, and sleep until the wake word moves. stop sets the stop flag
  * and bumps the wake word (xmm_scrub_wake), so a worker either sees the flag
  * before sleeping or is woken.
@@ -77,13 +77,12 @@ static void *worker_main(void *arg)
 		xmm_pr_faa_32(&d->idle_seq, 1);
 		xmm_pr_wake(&d->idle_seq);
 		/*
-		 * seq was read after we counted ourselves idle: a put since then
+		 * seq was read after we raised the sleepy flag: a put since then
 		 * changed the word (futex_wait returns at once) or wakes us. stop
 		 * stores its flag before it bumps the word, so we see one or the other.
 		 */
 		if (!xmm_pr_load_acquire_32(&d->stop))
 			futex_wait(xmm_scrub_wake_word(s), seq, 0);
-		xmm_scrub_idle_end(s);
 	}
 	return NULL;
 }
