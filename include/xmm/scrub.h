@@ -234,8 +234,10 @@ uint64_t xmm_scrub_chunk_pages(const struct xmm_scrub *s);
  * user space); if it returns false, work appeared: run again. The first push
  * (put, or a rest going back) that finds the flag raised takes it down,
  * bumps the wake word and calls xmm_pr_wake() on it, waking every sleeper;
- * other pushes pay one fence and two loads. xmm_scrub_wake bumps the word
- * and wakes every sleeper unconditionally (e.g. to stop them).
+ * other pushes pay one fence and two loads. idle_begin looks at every stack
+ * (nnodes * XMM_SCRUB_ORDERS loads): a cost for the idle path only.
+ * xmm_scrub_wake bumps the word and wakes every sleeper unconditionally
+ * (e.g. to stop them).
  */
 bool xmm_scrub_idle_begin(struct xmm_scrub *s, uint32_t *seq);
 uint32_t *xmm_scrub_wake_word(struct xmm_scrub *s);
