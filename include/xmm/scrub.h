@@ -216,7 +216,7 @@ uint64_t xmm_scrub_run(struct xmm_scrub *s, unsigned int node, uint64_t budget_p
  * that holds such a block (exact when no other call is in progress; under
  * concurrency memory claimed by others at that moment is not seen),
  * XMM_ENOMEM when map failed (the block goes back, dirty), or XMM_EINVAL for
- * npages 0, node out of range or a NULL pfn_out.
+ * npages 0 or above XMM_SCRUB_MAX_PFN, node out of range or a NULL pfn_out.
  */
 int xmm_scrub_take(struct xmm_scrub *s, unsigned int node, uint64_t npages, xmm_pfn_t *pfn_out);
 

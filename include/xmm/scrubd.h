@@ -42,9 +42,10 @@ struct xmm_scrubd;
 
 /*
  * Start the workers. @topo: NULL for one node and unbound workers; otherwise
- * its nnodes must equal the scrub object's. Returns 0 and *out, XMM_EINVAL
- * (bad arguments, *out untouched), XMM_ENOMEM, or XMM_EAGAIN when a thread
- * could not be created (none is left running).
+ * its nnodes must equal the scrub object's and one node at least must have
+ * CPUs. @workers_per_node: 1 to 1024. Returns 0 and *out, XMM_EINVAL (bad
+ * arguments, *out untouched), XMM_ENOMEM, or XMM_EAGAIN when a thread could
+ * not be created (none is left running).
  */
 int xmm_scrubd_start(struct xmm_scrubd **out, struct xmm_scrub *s, const struct xmm_topo *topo,
 		     unsigned int workers_per_node);
