@@ -37,7 +37,21 @@
  *   uint64_t xmm_pr_fand_64(uint64_t *p, uint64_t v)       fetch-and, acq_rel, returns old
  *   void     xmm_pr_fence_full(void)                       seq_cst fence: orders earlier
  *                                                          stores before later loads too
+ *   void     xmm_pr_fence_after_rmw(void)                  xmm_pr_fence_full, for use right
+ *                                                          after an RMW above: a compiler
+ *                                                          barrier where RMWs are full
+ *                                                          barriers already (x86's locked
+ *                                                          instructions; Linux's
+ *                                                          smp_mb__after_atomic)
  *   void     xmm_pr_relax(void)                            spin-wait hint (pause)
+ *
+ * Waking sleepers
+ *   void     xmm_pr_wake(uint32_t *word)   wake every thread the host put to sleep
+ *                                          until *word changes (a futex in user
+ *                                          space, wake_up_var in Linux); may do
+ *                                          nothing where idle workers poll (Xen's
+ *                                          idle loop). Called with no lock held,
+ *                                          only when someone announced it sleeps.
  *
  * Time
  *   uint64_t xmm_pr_clock(void)     a clock that never goes backwards as seen from

@@ -3,9 +3,13 @@
 #define _GNU_SOURCE
 #include <xmm/platform.h>
 
+#include <limits.h>
+#include <linux/futex.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/syscall.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <urcu/urcu-bp.h>
 
@@ -19,6 +23,12 @@ uint64_t xmm_pr_clock(void)
 	/* CLOCK_MONOTONIC never goes backwards across CPUs (the kernel checks TSC sync). */
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+void xmm_pr_wake(uint32_t *word)
+{
+	/* Private: libxmm objects are not shared between processes. */
+	syscall(SYS_futex, word, FUTEX_WAKE_PRIVATE, INT_MAX, NULL, NULL, 0);
 }
 
 void xmm_assert_fail(const char *cond, const char *file, int line)

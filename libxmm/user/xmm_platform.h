@@ -123,6 +123,12 @@ static inline void xmm_pr_fence_full(void)
 	__atomic_fetch_add(&x, 0, __ATOMIC_SEQ_CST);
 }
 
+/* TSan does not model the locked-RMW-as-fence idiom: a real (TSan-visible) fence. */
+static inline void xmm_pr_fence_after_rmw(void)
+{
+	xmm_pr_fence_full();
+}
+
 static inline void xmm_pr_relax(void)
 {
 #if defined(__x86_64__) || defined(__i386__)
@@ -273,6 +279,19 @@ static inline void xmm_pr_fence_full(void)
 	ck_pr_fence_memory();
 }
 
+/*
+ * A locked instruction is a full barrier on x86 (and mfence after one costs
+ * a full store-miss latency: it waits for older stores to reach the cache).
+ */
+static inline void xmm_pr_fence_after_rmw(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	ck_pr_barrier();
+#else
+	ck_pr_fence_memory();
+#endif
+}
+
 static inline void xmm_pr_relax(void)
 {
 	ck_pr_stall();
@@ -282,6 +301,7 @@ static inline void xmm_pr_relax(void)
 
 /* Implemented in libxmm/user/platform.c. */
 uint64_t xmm_pr_clock(void);
+void xmm_pr_wake(uint32_t *word); /* FUTEX_WAKE of every waiter */
 
 void xmm_assert_fail(const char *cond, const char *file, int line) __attribute__((noreturn));
 #if defined(XMM_DEBUG)

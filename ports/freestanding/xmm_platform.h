@@ -36,7 +36,10 @@ uint64_t xmm_pr_fas_64(uint64_t *p, uint64_t v);
 uint64_t xmm_pr_for_64(uint64_t *p, uint64_t v);
 uint64_t xmm_pr_fand_64(uint64_t *p, uint64_t v);
 void xmm_pr_fence_full(void);
+void xmm_pr_fence_after_rmw(void);
 void xmm_pr_relax(void);
+
+void xmm_pr_wake(uint32_t *word);
 
 uint64_t xmm_pr_clock(void);
 
