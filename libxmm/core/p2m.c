@@ -338,7 +338,13 @@ static void batch_collect(const struct xmm_p2m *p, struct batch *b, uint64_t l, 
 	}
 }
 
-/* Outside the lock: back the leaves with memory holding the values they have now. */
+/*
+ * Outside the lock: back the leaves with memory holding the values they have
+ * now. A linear populate that fails halfway leaves pages backed but unused
+ * (they read zero, as before); they are not discarded here, since another
+ * setter may have installed and written one of them meanwhile. The next clear
+ * or set_identity over them gives them back.
+ */
 static int batch_prepare(struct xmm_p2m *p, struct batch *b)
 {
 	if (linear(p))
@@ -541,18 +547,39 @@ static void retire_submit(struct retire *r)
 	}
 }
 
-/* What a give-back pass accumulates: linear discards (coalesced), portable retirees. */
+/*
+ * What a give-back pass accumulates. Linear: the run of leaves, ending at the
+ * current one, that are shared after the update, and whether one of them was
+ * private. Every shared leaf reads all zero and no other writer runs (the
+ * callers' exclusion), so one discard may span the run: a whole clear costs
+ * one TLB shootdown, not one per leaf. Portable: the retire page being filled.
+ */
 struct giveback {
 	uint64_t discard_first, discard_n;
-	struct retire *retire; /* the page being filled */
+	bool discard_needed;
+	struct retire *retire;
 };
 
 static void discard_flush(struct xmm_p2m *p, struct giveback *g)
 {
-	if (g->discard_n)
+	if (g->discard_needed)
 		xmm_vm_discard(&p->head.entries[g->discard_first << LEAF_SHIFT],
 			       g->discard_n * LEAF_BYTES);
 	g->discard_n = 0;
+	g->discard_needed = false;
+}
+
+/* Linear, after leaf l (the leaf after the run) was updated. */
+static void discard_next(struct xmm_p2m *p, struct giveback *g, uint64_t l, bool was_private)
+{
+	if (kind_of(p, l) == PRIVATE) {
+		discard_flush(p, g);
+		return;
+	}
+	if (!g->discard_n)
+		g->discard_first = l;
+	g->discard_n++;
+	g->discard_needed = g->discard_needed || was_private;
 }
 
 /* Under the lock, the generation odd: leaf l becomes the shared leaf of @kind. */
@@ -563,19 +590,12 @@ static void make_shared(struct xmm_p2m *p, uint64_t l, enum kind kind, struct gi
 	if (k == kind)
 		return;
 	if (linear(p)) {
-		/* The bit first: the discard that follows orders it for readers of the zero page. */
+		/* The bit now, the discard (discard_flush) later: it orders the bit for
+		 * readers of the zero page. */
 		if (kind == IDENTITY || k == IDENTITY)
 			bit_assign(p->identity_bits, l, kind == IDENTITY);
-		if (k == PRIVATE) {
+		if (k == PRIVATE)
 			bit_assign(p->private_bits, l, false);
-			if (g->discard_n && g->discard_first + g->discard_n == l) {
-				g->discard_n++;
-			} else {
-				discard_flush(p, g);
-				g->discard_first = l;
-				g->discard_n = 1;
-			}
-		}
 	} else {
 		const uint64_t *old = slots(p)[l];
 
@@ -610,7 +630,7 @@ static int fill_shared(struct xmm_p2m *p, xmm_pfn_t start, xmm_pfn_t end, enum k
 {
 	uint64_t l0 = start >> LEAF_SHIFT, l1 = ((end - 1) >> LEAF_SHIFT) + 1;
 	struct batch ends[2];
-	struct giveback g = { 0, 0, NULL };
+	struct giveback g = { 0, 0, false, NULL };
 	struct retire *retire = NULL;
 	unsigned int nends = 0;
 	uint64_t retirees = 0;
@@ -650,19 +670,20 @@ static int fill_shared(struct xmm_p2m *p, xmm_pfn_t start, xmm_pfn_t end, enum k
 		batch_commit(p, &ends[i]);
 	for (uint64_t l = l0; l < l1; l++) {
 		xmm_pfn_t base = l << LEAF_SHIFT;
+		bool was_private = kind_of(p, l) == PRIVATE;
 		enum kind k;
 
 		if (covers(p, start, end, l)) {
 			make_shared(p, l, kind, &g);
-			continue;
-		}
-		if (kind_of(p, l) != PRIVATE)
-			continue; /* already the shared leaf of @kind */
-		leaf_fill(p, leaf_words(p, l), l, kind, (start > base ? start : base) - base,
-			  (end < base + LEAF_ENTRIES ? end : base + LEAF_ENTRIES) - base);
-		k = leaf_content(p, l);
-		if (k != PRIVATE)
-			make_shared(p, l, k, &g); /* I4 */
+		} else if (was_private) {
+			leaf_fill(p, leaf_words(p, l), l, kind, (start > base ? start : base) - base,
+				  (end < base + LEAF_ENTRIES ? end : base + LEAF_ENTRIES) - base);
+			k = leaf_content(p, l);
+			if (k != PRIVATE)
+				make_shared(p, l, k, &g); /* I4 */
+		} /* else: already the shared leaf of @kind */
+		if (linear(p))
+			discard_next(p, &g, l, was_private);
 	}
 	discard_flush(p, &g);
 	gen_end(p);
