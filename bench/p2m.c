@@ -29,7 +29,6 @@
  *                     maps the zero page into every PTE, its worst case)
  */
 #include <pthread.h>
-#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -306,6 +305,7 @@ static const char *const pattern_name[] = { "random", "chase", "seq", "any" };
 struct read_case {
 	enum impl impl;
 	enum pattern pattern;
+	bool plain;  /* one reader, nothing else */
 	bool rcu;    /* a read-side section per 256 gets */
 	bool writer; /* a writer populates and clears meanwhile */
 	char name[96];
@@ -472,6 +472,7 @@ static void add_read(enum impl impl, enum pattern pattern, int threads, int mode
 
 	c->impl = impl;
 	c->pattern = pattern;
+	c->plain = !mode && !threads;
 	c->rcu = mode && impl == PORTABLE;
 	c->writer = mode == 2;
 	if (mode)
@@ -488,17 +489,23 @@ static void add_read(enum impl impl, enum pattern pattern, int threads, int mode
 					   .repetitions = reps });
 }
 
-static double ns_of(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static double ns_of(const char *fmt, ...)
+static char populate_name[NIMPL][64];
+
+/* Real ns per iteration of a benchmark; 0 if it did not run. */
+static double ns_of(const char *name)
 {
-	char name[128];
-	va_list ap;
 	double ns = 0;
 
-	va_start(ap, fmt);
-	vsnprintf(name, sizeof(name), fmt, ap);
-	va_end(ap);
 	return xmm_bench_ns(name, &ns) ? ns : 0;
+}
+
+/* ns per get of a pattern with one plain reader. */
+static double get_ns(enum pattern pattern, enum impl impl)
+{
+	for (size_t i = 0; i < nr; i++)
+		if (rcases[i].impl == impl && rcases[i].pattern == pattern && rcases[i].plain)
+			return ns_of(rcases[i].name);
+	return 0;
 }
 
 static double rate_of(const char *name, const char *counter)
@@ -532,7 +539,7 @@ static void report(const struct xmm_bench_opts *o)
 
 	for (int p = 0; p < NPATTERN; p++)
 		for (int i = 0; i < NIMPL; i++)
-			ns[p][i] = ns_of("p2m/get/%s/%s", pattern_name[p], impl_name[i]);
+			ns[p][i] = get_ns((enum pattern)p, (enum impl)i);
 
 	row(o, "random get, independent (throughput)", "dense array (the limit)", ns[RANDOM][DENSE],
 	    ns[RANDOM][LINEAR], "ns/get", false, 1 / 1.15, "within 1.15x");
@@ -576,13 +583,13 @@ static void report(const struct xmm_bench_opts *o)
 	row(o, "random get anywhere, mostly holes (linear)", "dense array", ns[ANY][DENSE],
 	    ns[ANY][LINEAR], "ns/get", false, 0, NULL);
 	row(o, "create + populate the guest (linear)", "3-level tree (Linux <3.19)",
-	    ns_of("p2m/populate/tree") * 1e-6, ns_of("p2m/populate/linear") * 1e-6, "ms", false, 0,
+	    ns_of(populate_name[TREE]) * 1e-6, ns_of(populate_name[LINEAR]) * 1e-6, "ms", false, 0,
 	    NULL);
 	row(o, "create + populate the guest (linear)", "dense array",
-	    ns_of("p2m/populate/dense") * 1e-6, ns_of("p2m/populate/linear") * 1e-6, "ms", false, 0,
+	    ns_of(populate_name[DENSE]) * 1e-6, ns_of(populate_name[LINEAR]) * 1e-6, "ms", false, 0,
 	    NULL);
 	row(o, "create + populate the guest (portable)", "3-level tree (Linux <3.19)",
-	    ns_of("p2m/populate/tree") * 1e-6, ns_of("p2m/populate/portable") * 1e-6, "ms", false, 0,
+	    ns_of(populate_name[TREE]) * 1e-6, ns_of(populate_name[PORTABLE]) * 1e-6, "ms", false, 0,
 	    NULL);
 
 	if (!o->report_dir)
@@ -602,7 +609,6 @@ int main(int argc, char **argv)
 {
 	struct xmm_bench_opts o;
 	char json[4096];
-	static char pnames[NIMPL][64];
 	int reps;
 
 	xmm_bench_parse(&argc, argv, &o);
@@ -610,8 +616,8 @@ int main(int argc, char **argv)
 	reps = o.quick ? 0 : 3;
 	/* Populate first: its dense array must not sit beside the read structures' one. */
 	for (int i = 0; i < NIMPL; i++) {
-		snprintf(pnames[i], sizeof(pnames[i]), "p2m/populate/%s", impl_name[i]);
-		xmm_bench_add(&(struct xmm_bench){ .name = pnames[i], .fn = bm_populate,
+		snprintf(populate_name[i], sizeof(populate_name[i]), "p2m/populate/%s", impl_name[i]);
+		xmm_bench_add(&(struct xmm_bench){ .name = populate_name[i], .fn = bm_populate,
 						   .arg = (void *)(uintptr_t)i,
 						   .unit = XMM_BENCH_MS });
 	}

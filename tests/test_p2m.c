@@ -397,6 +397,18 @@ Test(p2m, generation_counts_structural_updates)
 
 /* ---- allocation failures --------------------------------------------------------- */
 
+/* Every value of p below max, to check later that nothing changed. */
+static xmm_mfn_t *snapshot(struct xmm_p2m *p, xmm_pfn_t max, struct xmm_p2m_stats *st)
+{
+	xmm_mfn_t *ref = malloc(max * sizeof(*ref));
+
+	cr_assert_not_null(ref);
+	for (xmm_pfn_t x = 0; x < max; x++)
+		ref[x] = xmm_p2m_get(p, x);
+	*st = stats(p);
+	return ref;
+}
+
 static void expect_unchanged(struct xmm_p2m *p, const xmm_mfn_t *ref, xmm_pfn_t max,
 			     const struct xmm_p2m_stats *before, const char *what)
 {
@@ -412,15 +424,12 @@ Test(p2m, enomem_changes_no_entry)
 	for (size_t b = 0; b < 2; b++) {
 		const xmm_pfn_t max = 8 * LEAF;
 		struct xmm_p2m *p = new_map(max, backends[b]);
-		xmm_mfn_t *ref = malloc(max * sizeof(*ref));
 		struct xmm_p2m_stats before;
+		xmm_mfn_t *ref;
 
-		cr_assert_not_null(ref);
 		cr_assert_eq(xmm_p2m_set_identity(p, 2 * LEAF, 4 * LEAF), 0);
 		cr_assert_eq(xmm_p2m_set_range(p, 5 * LEAF, 77, 10), 0);
-		for (xmm_pfn_t x = 0; x < max; x++)
-			ref[x] = xmm_p2m_get(p, x);
-		before = stats(p);
+		ref = snapshot(p, max, &before);
 
 		/* A set into a hole leaf and into an identity leaf. */
 		for (int k = 0; k < 2; k++) {
@@ -454,16 +463,13 @@ Test(p2m, enomem_in_clear_and_set_identity_changes_nothing)
 	for (size_t b = 0; b < 2; b++) {
 		const xmm_pfn_t max = 8 * LEAF;
 		struct xmm_p2m *p = new_map(max, backends[b]);
-		xmm_mfn_t *ref = malloc(max * sizeof(*ref));
 		struct xmm_p2m_stats before;
+		xmm_mfn_t *ref;
 		uint64_t gen;
 
-		cr_assert_not_null(ref);
 		cr_assert_eq(xmm_p2m_set_identity(p, 0, 2 * LEAF), 0);
 		cr_assert_eq(xmm_p2m_set_range(p, 4 * LEAF, 77, 2 * LEAF), 0);
-		for (xmm_pfn_t x = 0; x < max; x++)
-			ref[x] = xmm_p2m_get(p, x);
-		before = stats(p);
+		ref = snapshot(p, max, &before);
 		gen = xmm_p2m_generation(p);
 
 		/* Part of an identity leaf cleared, part of a hole leaf made identity: a copy each. */
