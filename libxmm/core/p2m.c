@@ -43,6 +43,8 @@
 
 _Static_assert(LEAF_BYTES == XMM_PAGE_SIZE, "a leaf is one page");
 _Static_assert(sizeof(struct xmm_p2m_head) <= XMM_CACHELINE, "get reads one cache line");
+_Static_assert(XMM_P2M_POISON == (XMM_P2M_POISON & 0xff) * 0x0101010101010101ULL,
+	       "the poison is one byte repeated");
 
 enum kind { HOLE, IDENTITY, PRIVATE };
 
@@ -498,7 +500,7 @@ static void retire_run(struct xmm_rcu_head *h)
 	struct retire *r = (struct retire *)(void *)h;
 
 	for (uint64_t i = 0; i < r->n; i++) {
-		__builtin_memset(r->leaf[i], 0x6b, LEAF_BYTES); /* XMM_P2M_POISON */
+		__builtin_memset(r->leaf[i], XMM_P2M_POISON & 0xff, LEAF_BYTES);
 		xmm_pages_free(r->leaf[i], 1);
 	}
 	xmm_pages_free(r, 1);
