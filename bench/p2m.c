@@ -173,21 +173,30 @@ static void guest_init(bool quick)
 enum impl { DENSE, TREE, LINEAR, PORTABLE, NIMPL };
 static const char *const impl_name[] = { "dense", "tree", "linear", "portable" };
 
+/* Each structure through a pointer, as a caller holds a map: the same indirection for all. */
 struct inst {
 	enum impl impl;
-	struct p2m_dense dense;
-	struct p2m_tree tree;
+	struct p2m_dense *dense;
+	struct p2m_tree *tree;
 	struct xmm_p2m *p;
 };
 
 static int inst_create(struct inst *x, enum impl impl)
 {
+	int rc = XMM_ENOMEM;
+
 	x->impl = impl;
 	switch (impl) {
 	case DENSE:
-		return p2m_dense_init(&x->dense, g.max_pfn);
+		x->dense = malloc(sizeof(*x->dense));
+		if (x->dense && (rc = p2m_dense_init(x->dense, g.max_pfn)) != 0)
+			free(x->dense);
+		return rc;
 	case TREE:
-		return p2m_tree_init(&x->tree, g.max_pfn);
+		x->tree = malloc(sizeof(*x->tree));
+		if (x->tree && (rc = p2m_tree_init(x->tree, g.max_pfn)) != 0)
+			free(x->tree);
+		return rc;
 	default:
 		return xmm_p2m_create(&x->p, g.max_pfn,
 				      impl == LINEAR ? XMM_P2M_LINEAR : XMM_P2M_PORTABLE);
@@ -198,10 +207,12 @@ static void inst_destroy(struct inst *x)
 {
 	switch (x->impl) {
 	case DENSE:
-		p2m_dense_fini(&x->dense);
+		p2m_dense_fini(x->dense);
+		free(x->dense);
 		break;
 	case TREE:
-		p2m_tree_fini(&x->tree);
+		p2m_tree_fini(x->tree);
+		free(x->tree);
 		break;
 	default:
 		xmm_p2m_destroy(x->p);
@@ -212,9 +223,9 @@ static ALWAYS_INLINE xmm_mfn_t get_of(const struct inst *x, enum impl impl, xmm_
 {
 	switch (impl) {
 	case DENSE:
-		return p2m_dense_get(&x->dense, pfn);
+		return p2m_dense_get(x->dense, pfn);
 	case TREE:
-		return p2m_tree_get(&x->tree, pfn);
+		return p2m_tree_get(x->tree, pfn);
 	default:
 		return xmm_p2m_get(x->p, pfn);
 	}
@@ -224,9 +235,9 @@ static int inst_set_range(struct inst *x, xmm_pfn_t pfn, xmm_mfn_t mfn, uint64_t
 {
 	switch (x->impl) {
 	case DENSE:
-		return p2m_dense_set_range(&x->dense, pfn, mfn, n);
+		return p2m_dense_set_range(x->dense, pfn, mfn, n);
 	case TREE:
-		return p2m_tree_set_range(&x->tree, pfn, mfn, n);
+		return p2m_tree_set_range(x->tree, pfn, mfn, n);
 	default:
 		return xmm_p2m_set_range(x->p, pfn, mfn, n);
 	}
@@ -236,9 +247,9 @@ static int inst_set_identity(struct inst *x, xmm_pfn_t a, xmm_pfn_t b)
 {
 	switch (x->impl) {
 	case DENSE:
-		return p2m_dense_set_identity(&x->dense, a, b);
+		return p2m_dense_set_identity(x->dense, a, b);
 	case TREE:
-		return p2m_tree_set_identity(&x->tree, a, b);
+		return p2m_tree_set_identity(x->tree, a, b);
 	default:
 		return xmm_p2m_set_identity(x->p, a, b);
 	}

@@ -189,7 +189,7 @@ bool xmm_p2m_generation_changed(const struct xmm_p2m *p, uint64_t g);
  */
 struct xmm_p2m_head {
 	xmm_pfn_t max_pfn;
-	uint64_t *entries;              /* linear: entry of pfn i, ~mfn; 0 is a hole */
+	uint64_t *entries;              /* linear: entry of pfn i, ~mfn, 0 a hole; portable: NULL */
 	const uint64_t *const *dir;     /* portable: leaf of pfns [512 i, 512 i + 512) */
 	const uint64_t *identity_leaf;  /* portable: the shared identity leaf */
 	const uint64_t *identity_bits;  /* linear: bit i set when leaf i is identity */
@@ -207,7 +207,7 @@ static inline xmm_mfn_t xmm_p2m_get(const struct xmm_p2m *p, xmm_pfn_t pfn)
 
 	if (XMM_UNLIKELY(pfn >= h->max_pfn))
 		return XMM_INVALID_MFN;
-	if (XMM_LIKELY(h->backend == XMM_P2M_LINEAR)) {
+	if (XMM_LIKELY(h->entries != NULL)) { /* the linear backend */
 		/* Relaxed: one untorn 64-bit load; a zero goes to the hole path, which orders itself. */
 		e = xmm_pr_load_relaxed_64(&h->entries[pfn]);
 		return XMM_LIKELY(e != 0) ? ~e : xmm_p2m_get_hole(p, pfn);
