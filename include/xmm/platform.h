@@ -82,6 +82,25 @@
  *                                                     a lock of the core held
  *   void  xmm_pages_free(void *p, size_t npages)
  *
+ * Virtual memory (for structures whose holes must cost nothing, e.g. the linear
+ * p2m; a platform without it returns XMM_ENOTSUP from xmm_vm_reserve). Ranges
+ * and lengths are page aligned.
+ *   int   xmm_vm_reserve(size_t bytes, void **va)   reserve a range whose pages read
+ *                                     as zero until populated, at no memory cost;
+ *                                     0, XMM_ENOMEM or XMM_ENOTSUP
+ *   void  xmm_vm_release(void *va, size_t bytes)     the whole range, as reserved
+ *   int   xmm_vm_populate(void *va, size_t bytes)    back pages with private writable
+ *                                     memory: pages already backed keep their
+ *                                     contents, new ones read zero; 0 or XMM_ENOMEM.
+ *                                     Safe beside reads and other populates of the
+ *                                     same pages; never called with a lock of the
+ *                                     core held
+ *   void  xmm_vm_discard(void *va, size_t bytes)     give the pages' memory back: they
+ *                                     read as zero again. A CPU that reads such a zero
+ *                                     also sees every store made before the call (the
+ *                                     TLB shootdown orders them); may be called with a
+ *                                     lock of the core held
+ *
  * Plus memset, memcpy and memmove, which every kernel provides; the core uses
  * them through the compiler builtins.
  */

@@ -328,4 +328,10 @@ const struct xmm_zero_ops *xmm_pr_zero_ops(void);
 void *xmm_pages_alloc(size_t npages);
 void xmm_pages_free(void *p, size_t npages);
 
+/* Implemented in libxmm/user/vm.c (mmap and madvise). */
+int xmm_vm_reserve(size_t bytes, void **va);
+void xmm_vm_release(void *va, size_t bytes);
+int xmm_vm_populate(void *va, size_t bytes);
+void xmm_vm_discard(void *va, size_t bytes);
+
 #endif /* XMM_USER_PLATFORM_H */
