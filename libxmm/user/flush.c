@@ -5,6 +5,8 @@
 
 #include <stdlib.h>
 
+#include "heap.h"
+
 int xmm_flush_clock_create(struct xmm_flush_clock **out, unsigned int ncpus,
 			   const uint16_t *group_of_cpu, unsigned int flags)
 {
@@ -14,7 +16,7 @@ int xmm_flush_clock_create(struct xmm_flush_clock **out, unsigned int ncpus,
 
 	if (!out || sz == 0)
 		return XMM_EINVAL;
-	clk = aligned_alloc(XMM_FLUSH_CLOCK_ALIGN, sz);
+	clk = xmm_heap_object(XMM_FLUSH_CLOCK_ALIGN, sz);
 	if (!clk)
 		return XMM_ENOMEM;
 	rc = xmm_flush_clock_init_flags(clk, ncpus, group_of_cpu, flags);

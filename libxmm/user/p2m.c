@@ -5,6 +5,8 @@
 
 #include <stdlib.h>
 
+#include "heap.h"
+
 int xmm_p2m_create(struct xmm_p2m **out, xmm_pfn_t max_pfn, unsigned int flags)
 {
 	size_t sz = xmm_p2m_size(max_pfn, flags);
@@ -13,7 +15,7 @@ int xmm_p2m_create(struct xmm_p2m **out, xmm_pfn_t max_pfn, unsigned int flags)
 
 	if (!out || sz == 0)
 		return XMM_EINVAL;
-	p = aligned_alloc(XMM_P2M_ALIGN, sz);
+	p = xmm_heap_object(XMM_P2M_ALIGN, sz);
 	if (!p)
 		return XMM_ENOMEM;
 	rc = xmm_p2m_init(p, max_pfn, flags);

@@ -5,6 +5,8 @@
 
 #include <stdlib.h>
 
+#include "heap.h"
+
 int xmm_scrub_create(struct xmm_scrub **out, unsigned int nnodes, const uint8_t *distance,
 		     uint64_t chunk_pages, const struct xmm_scrub_ops *ops, void *ctx)
 {
@@ -14,7 +16,7 @@ int xmm_scrub_create(struct xmm_scrub **out, unsigned int nnodes, const uint8_t 
 
 	if (!out || sz == 0)
 		return XMM_EINVAL;
-	s = aligned_alloc(XMM_SCRUB_ALIGN, sz);
+	s = xmm_heap_object(XMM_SCRUB_ALIGN, sz);
 	if (!s)
 		return XMM_ENOMEM;
 	rc = xmm_scrub_init(s, nnodes, distance, chunk_pages, ops, ctx);

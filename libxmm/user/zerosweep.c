@@ -5,6 +5,8 @@
 
 #include <stdlib.h>
 
+#include "heap.h"
+
 int xmm_zerosweep_create(struct xmm_zerosweep **out, uint64_t npages, unsigned int order)
 {
 	size_t sz = xmm_zerosweep_size(npages, order);
@@ -13,8 +15,7 @@ int xmm_zerosweep_create(struct xmm_zerosweep **out, uint64_t npages, unsigned i
 
 	if (!out || sz == 0)
 		return XMM_EINVAL;
-	/* aligned_alloc wants a multiple of the alignment. */
-	s = aligned_alloc(XMM_ZEROSWEEP_ALIGN, (sz + XMM_ZEROSWEEP_ALIGN - 1) & ~(size_t)(XMM_ZEROSWEEP_ALIGN - 1));
+	s = xmm_heap_object(XMM_ZEROSWEEP_ALIGN, sz);
 	if (!s)
 		return XMM_ENOMEM;
 	rc = xmm_zerosweep_init(s, npages, order);

@@ -61,71 +61,69 @@ static inline void clear_small(void *p, size_t len)
 		__builtin_memset(p, 0, len);
 }
 
+/* Non-temporal stores of whole 64-byte lines over [c, c + n), c line aligned. */
+typedef void (*nt_lines_fn)(char *c, size_t n);
+
 /*
- * Split [p, p + len) into an unaligned head, whole 64-byte lines and a tail;
- * zero the edges with cached stores and return the line-aligned body.
+ * Small ranges with cached stores; large ones as an unaligned head and tail
+ * with cached stores around a line-aligned body of non-temporal stores.
  */
-static inline char *edges(void *p, size_t len, size_t *body)
+static inline void clear_with(void *p, size_t len, nt_lines_fn nt_lines)
 {
 	char *c = p;
-	size_t head = (size_t)(-(uintptr_t)c & 63);
-	size_t lines = (len - head) & ~(size_t)63;
-
-	clear_small(c, head);
-	clear_small(c + head + lines, len - head - lines);
-	*body = lines;
-	return c + head;
-}
-
-static void clear_gpr(void *p, size_t len)
-{
-	size_t n;
-	char *c;
+	size_t head, lines;
 
 	if (len < XMM_X86_NT_MIN) {
 		clear_small(p, len);
 		return;
 	}
-	c = edges(p, len, &n);
-	for (size_t i = 0; i < n; i += 64)
-		for (size_t w = 0; w < 64; w += 8)
-			_mm_stream_si64((long long *)(void *)(c + i + w), 0);
+	head = (size_t)(-(uintptr_t)c & 63);
+	lines = (len - head) & ~(size_t)63;
+	clear_small(c, head);
+	nt_lines(c + head, lines);
+	clear_small(c + head + lines, len - head - lines);
 	/* Non-temporal stores are weakly ordered: fence them before the memory is handed on. */
 	_mm_sfence();
 }
 
-__attribute__((target("avx2"))) static void clear_avx2(void *p, size_t len)
+static void nt_lines_gpr(char *c, size_t n)
+{
+	for (size_t i = 0; i < n; i += 64)
+		for (size_t w = 0; w < 64; w += 8)
+			_mm_stream_si64((long long *)(void *)(c + i + w), 0);
+}
+
+__attribute__((target("avx2"))) static void nt_lines_avx2(char *c, size_t n)
 {
 	__m256i z = _mm256_setzero_si256();
-	size_t n;
-	char *c;
 
-	if (len < XMM_X86_NT_MIN) {
-		clear_small(p, len);
-		return;
-	}
-	c = edges(p, len, &n);
 	for (size_t i = 0; i < n; i += 64) {
 		_mm256_stream_si256((__m256i *)(void *)(c + i), z);
 		_mm256_stream_si256((__m256i *)(void *)(c + i + 32), z);
 	}
-	_mm_sfence(); /* as in clear_gpr */
 }
 
-__attribute__((target("avx512f"))) static void clear_avx512(void *p, size_t len)
+__attribute__((target("avx512f"))) static void nt_lines_avx512(char *c, size_t n)
 {
 	__m512i z = _mm512_setzero_si512();
-	size_t n;
-	char *c;
 
-	if (len < XMM_X86_NT_MIN) {
-		clear_small(p, len);
-		return;
-	}
-	c = edges(p, len, &n);
 	for (size_t i = 0; i < n; i += 64)
 		_mm512_stream_si512((void *)(c + i), z);
-	_mm_sfence(); /* as in clear_gpr */
+}
+
+static void clear_gpr(void *p, size_t len)
+{
+	clear_with(p, len, nt_lines_gpr);
+}
+
+static void clear_avx2(void *p, size_t len)
+{
+	clear_with(p, len, nt_lines_avx2);
+}
+
+static void clear_avx512(void *p, size_t len)
+{
+	clear_with(p, len, nt_lines_avx512);
 }
 
 /*
