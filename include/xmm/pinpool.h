@@ -289,6 +289,10 @@ void xmm_pinpool_fini(struct xmm_pinpool *p,
 /* The host context given to init. */
 void *xmm_pinpool_ctx(const struct xmm_pinpool *p);
 
+/* The arena: every buffer lies in [arena, arena + *bytes), e.g. to register it
+ * once with an IOMMU or a hypervisor. @bytes may be NULL. */
+void *xmm_pinpool_arena(const struct xmm_pinpool *p, size_t *bytes);
+
 /* xmm_pin_alloc / xmm_pin_free with an explicit cache (NULL: lists only). */
 int xmm_pinpool_get(struct xmm_pinpool *p, struct xmm_pin_cache *c, size_t bytes, void **out);
 int xmm_pinpool_put(struct xmm_pinpool *p, struct xmm_pin_cache *c, void *buf);

@@ -182,6 +182,13 @@ void *xmm_pinpool_ctx(const struct xmm_pinpool *p)
 	return p->ctx;
 }
 
+void *xmm_pinpool_arena(const struct xmm_pinpool *p, size_t *bytes)
+{
+	if (bytes)
+		*bytes = p->arena_bytes;
+	return p->base;
+}
+
 /* ---- geometry ---------------------------------------------------------------------- */
 
 static inline uint64_t class_pages(const struct xmm_pinpool *p, uint32_t cls)
