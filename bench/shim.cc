@@ -86,7 +86,9 @@ void xmm_bench_add(const struct xmm_bench *b)
 		xmm_bench_state s{ &st };
 		fn(&s, arg);
 	});
-	bm->Unit(unit_of(b->unit))->UseRealTime();
+	bm->Unit(unit_of(b->unit));
+	if (!b->manual_time) // Google Benchmark refuses both on one benchmark
+		bm->UseRealTime();
 	if (b->threads > 1)
 		bm->Threads(b->threads);
 	if (b->repetitions > 0)
