@@ -404,6 +404,7 @@ struct bcase {
 	size_t pages;
 	unsigned int threads;
 	bool fill;
+	uint64_t k; /* pairs per thread per round, calibrated once (repetitions must match) */
 	char name[96];
 };
 
@@ -411,7 +412,7 @@ static double round_seconds;
 
 static void bm_pairs(struct xmm_bench_state *st, void *arg)
 {
-	const struct bcase *c = arg;
+	struct bcase *c = arg;
 	struct rig *r = aligned_alloc(XMM_CACHELINE, sizeof(*r));
 	cpu_set_t affinity;
 	bool have_affinity = sched_getaffinity(0, sizeof(affinity), &affinity) == 0;
@@ -428,7 +429,9 @@ static void bm_pairs(struct xmm_bench_state *st, void *arg)
 	}
 	/* Calibrate: a pilot round, then rounds of about round_seconds. */
 	w = rig_round(r, 16, &cu);
-	k = (uint64_t)fmax(16.0, fmin(1e6, round_seconds / fmax(w / 16, 1e-9)));
+	if (!c->k)
+		c->k = (uint64_t)fmax(16.0, fmin(1e6, round_seconds / fmax(w / 16, 1e-9)));
+	k = c->k;
 	calls0 = rig_syscalls(r);
 	q0 = read_irqs();
 	while (xmm_bench_running(st, k)) {

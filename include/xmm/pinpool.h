@@ -67,7 +67,10 @@
  * at most XMM_PIN_CACHE_MAX_PAGES pages. Caches are attached to the pool so
  * that stats can sum them and fini can hand them back; shrink asks every
  * cache to drain itself at its owner's next call (a drain generation), since
- * only the owner may touch it.
+ * only the owner may touch it. Until then, a buffer cached by another thread
+ * keeps its chunk from being reclaimed for another class or released: up to
+ * one chunk per cached class per idle thread. An allocation that finds the
+ * arena full drains its own cache before it reclaims.
  *
  * Protocol (host)
  *   size = xmm_pinpool_size(arena_bytes, chunk_bytes); reserve arena_bytes of
@@ -195,6 +198,9 @@ int xmm_pinpool_create(struct xmm_pinpool **out, const struct xmm_pinpool_cfg *c
  * Unlock and unmap everything, including buffers still allocated. No other
  * call on the pool may run concurrently, and no thread that used the pool may
  * be exiting meanwhile (join them first): their caches are freed here.
+ *
+ * Fork: the child has no arena at all (MADV_DONTFORK), so it must not use its
+ * parent's pools; it may create its own.
  */
 void xmm_pinpool_destroy(struct xmm_pinpool *p);
 
@@ -208,7 +214,8 @@ void xmm_pinpool_destroy(struct xmm_pinpool *p);
 int xmm_pin_alloc(struct xmm_pinpool *p, size_t bytes, void **out);
 
 /* Free a buffer of @p (any thread). XMM_EINVAL, changing nothing, for a pointer
- * that is not an allocated buffer of @p (NULL included). Never a system call. */
+ * that is not an allocated buffer of @p (NULL included). No system call (a
+ * thread's first call on a pool, alloc or free, mallocs its cache). */
 int xmm_pin_free(struct xmm_pinpool *p, void *buf);
 
 /*
