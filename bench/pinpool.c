@@ -36,8 +36,8 @@
  * spins, so no futex wake-up (itself a rescheduling interrupt) is counted.
  *
  * Outside check: after the benchmarks, the binary runs itself under
- * `strace -f -c` (--steady WAY PAGES THREADS N) with two values of N and
- * reports the difference per pair, so setup cancels out.
+ * `strace -f` (--steady WAY PAGES THREADS N) and counts the system calls of
+ * all threads between two marker calls around the N pairs.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -88,6 +88,7 @@ struct rig {
 	size_t pages;
 	unsigned int threads;
 	bool fill;
+	bool steady; /* no CPU clock reads (system calls) in rounds: for the strace check */
 	struct xmm_pinpool *pool;
 	struct xencall_cache *xc;
 	int cpu[MAX_THREADS];
@@ -237,11 +238,11 @@ static void round_on(struct rig *r, unsigned int i, unsigned int round)
 
 	atomic_fetch_add(&r->arrived, 1);
 	spin_until(&r->arrived, round * r->threads);
-	c0 = thread_cpu();
+	c0 = r->steady ? 0 : thread_cpu();
 	t->start = now();
 	pairs(r, t, r->round_pairs);
 	t->end = now();
-	t->cpu = thread_cpu() - c0;
+	t->cpu = r->steady ? 0 : thread_cpu() - c0;
 	atomic_fetch_add(&r->done, 1);
 }
 
@@ -510,7 +511,10 @@ static void add_case(enum way way, size_t pages, unsigned int threads, bool fill
 
 /* ---- steady mode and the strace check ----------------------------------------------------- */
 
-/* --steady WAY PAGES THREADS N: warm up, then N pairs per thread, nothing else. */
+/*
+ * --steady WAY PAGES THREADS N: set up and warm up, then N pairs per thread
+ * between two getppid() calls, the markers the strace check counts between.
+ */
 static int steady(char **argv)
 {
 	struct rig *r = aligned_alloc(XMM_CACHELINE, sizeof(*r));
@@ -524,7 +528,10 @@ static int steady(char **argv)
 	if (!r || way == NWAYS || !rig_start(r, way, strtoul(argv[1], NULL, 0),
 					     (unsigned int)strtoul(argv[2], NULL, 0), false))
 		return 2;
+	r->steady = true;
+	(void)getppid();
 	rig_round(r, strtoull(argv[3], NULL, 0), &cpu);
+	(void)getppid();
 	rig_stop(r, NULL);
 	rc = rig_errors(r) ? 1 : 0;
 	free(r);
@@ -559,17 +566,18 @@ static int run_quiet(char *const argv[])
 }
 
 /*
- * System calls that `strace -f -c` counted for --steady with @n pairs; -1 on
- * failure. sched_yield is left out: only this harness's spin-waits make it
- * (when a thread waits long for the other), and how often varies by run.
+ * System calls per pair that `strace -f` sees between the markers of
+ * --steady (all threads; -1 on failure). sched_yield is left out: only this
+ * harness's spin-waits make it, when a thread waits long for the other.
  */
-static double strace_calls(enum way way, size_t pages, unsigned int threads, uint64_t n)
+static double strace_per_pair(enum way way, size_t pages, unsigned int threads)
 {
-	char out[] = "/tmp/xmm-pinpool-strace-XXXXXX", arg_p[32], arg_t[32], arg_n[32], line[512];
-	char *argv[] = { "strace", "-f", "-c", "-o", out, self_exe, "--steady",
-			 (char *)way_name[way], arg_p, arg_t, arg_n, NULL };
-	double calls = -1;
-	int fd = mkstemp(out);
+	char out[] = "/tmp/xmm-pinpool-strace-XXXXXX", arg_p[32], arg_t[32], arg_n[32], line[1024];
+	uint64_t n = way == XMM ? 20000 : 300;
+	char *argv[] = { "strace", "-f", "-o", out, self_exe, "--steady", (char *)way_name[way],
+			 arg_p, arg_t, arg_n, NULL };
+	int fd = mkstemp(out), markers = 0;
+	double calls = 0;
 	FILE *f;
 
 	if (fd < 0)
@@ -578,41 +586,28 @@ static double strace_calls(enum way way, size_t pages, unsigned int threads, uin
 	snprintf(arg_p, sizeof(arg_p), "%zu", pages);
 	snprintf(arg_t, sizeof(arg_t), "%u", threads);
 	snprintf(arg_n, sizeof(arg_n), "%llu", (unsigned long long)n);
-	if (run_quiet(argv) == 0 && (f = fopen(out, "r"))) {
-		double yields = 0;
-
-		while (fgets(line, sizeof(line), f)) {
-			double pct, secs, usecs, count;
-
-			if (sscanf(line, "%lf %lf %lf %lf", &pct, &secs, &usecs, &count) != 4)
-				continue;
-			if (strstr(line, " total"))
-				calls = count;
-			else if (strstr(line, " sched_yield"))
-				yields = count;
-		}
-		if (calls >= 0)
-			calls -= yields;
-		fclose(f);
-	}
-	unlink(out);
-	return calls;
-}
-
-/* System calls per pair under strace: the difference of two runs, so setup cancels. */
-static double strace_per_pair(enum way way, size_t pages, unsigned int threads)
-{
-	uint64_t n1 = way == XMM ? 1000 : 100, n2 = way == XMM ? 50000 : 600;
-	double a = strace_calls(way, pages, threads, n1), b = strace_calls(way, pages, threads, n2);
-
-	if (a < 0 || b < 0)
+	if (run_quiet(argv) != 0 || !(f = fopen(out, "r"))) {
+		unlink(out);
 		return -1;
-	return (b - a) / (double)((n2 - n1) * threads);
+	}
+	while (fgets(line, sizeof(line), f)) {
+		const char *call = line + strspn(line, "0123456789 "); /* past "PID " */
+
+		if (strncmp(call, "getppid(", 8) == 0)
+			markers++;
+		else if (markers == 1 && strncmp(call, "sched_yield(", 12) != 0 &&
+			 strncmp(call, "<...", 4) != 0 && strncmp(call, "---", 3) != 0 &&
+			 strncmp(call, "+++", 3) != 0)
+			calls++; /* a call; "<... resumed>" halves are not counted twice */
+	}
+	fclose(f);
+	unlink(out);
+	return markers == 2 ? calls / (double)(n * threads) : -1;
 }
 
 static bool strace_works(void)
 {
-	char *argv[] = { "strace", "-f", "-c", "-o", "/dev/null", "true", NULL };
+	char *argv[] = { "strace", "-f", "-o", "/dev/null", "true", NULL };
 
 	return run_quiet(argv) == 0;
 }
@@ -721,7 +716,7 @@ static void report(const struct xmm_bench_opts *o)
 			}
 
 	if (!strace_works()) {
-		xmm_report_missing(o, "002", "syscalls per pair (strace -f -c)", "all",
+		xmm_report_missing(o, "002", "syscalls per pair (strace -f)", "all",
 				   "strace missing or ptrace not permitted");
 	} else {
 		double base = strace_per_pair(MLOCK, 1, 1);
@@ -729,7 +724,7 @@ static void report(const struct xmm_bench_opts *o)
 		snprintf(baseline, sizeof(baseline), "%s (strace, 1 page, 1 thread)", way_desc[MLOCK]);
 		for (size_t s = 0; s < NSIZES; s++)
 			for (unsigned int th = 1; th <= 2; th++)
-				row(o, "syscalls per pair (strace -f -c)", param(sizes[s], th), baseline,
+				row(o, "syscalls per pair (strace -f)", param(sizes[s], th), baseline,
 				    base, strace_per_pair(XMM, sizes[s], th), "calls", false, INFINITY, "0");
 		printf("strace, syscalls per pair: mmap per call %.2f, mutex cache 1 page 1 thread "
 		       "%.2f, 2 threads %.2f, 64 pages %.2f\n",
