@@ -716,10 +716,12 @@ void xmm_pinpool_stats(const struct xmm_pinpool *p, struct xmm_pinpool_stats *st
 	}
 	st->os_calls = p->ops->os_calls ? p->ops->os_calls(p->ctx) : p->op_calls;
 	st->bytes_locked = p->bytes_locked;
-	st->bytes_in_use = out - back;
+	/* Counters of running threads are read one after the other: a free may be
+	 * seen before its allocation, a carve before its count. Exact when quiescent. */
+	st->bytes_in_use = out > back ? out - back : 0;
 	st->misses = p->misses;
 	st->allocs = allocs;
-	st->hits = allocs - p->misses;
+	st->hits = allocs > p->misses ? allocs - p->misses : 0;
 	st->frees = frees;
 	st->bad_frees = xmm_pr_load_relaxed_64(&p->bad_frees);
 	st->failures = xmm_pr_load_relaxed_64(&p->failures);
