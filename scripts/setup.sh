@@ -7,7 +7,8 @@ packages=(
   build-essential cmake pkg-config         # toolchain (CMake 3.25 on Debian 12)
   libck-dev liburcu-dev libhwloc-dev       # atomics, RCU, topology
   libcriterion-dev libbenchmark-dev        # tests, benchmarks
-  gnuplot-nox strace util-linux            # report plots, syscall checks, setarch
+  gnuplot-nox strace                       # report plots, the pinpool syscall check
+  util-linux bsdextrautils procps git      # setarch (TSan), column, free, the report header
 )
 
 missing=()
