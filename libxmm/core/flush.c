@@ -235,17 +235,22 @@ bool xmm_flush_needed(const struct xmm_flush_clock *clk, unsigned int cpu, xmm_e
 /* Clear mask bits [lo, hi). */
 static void mask_clear_range(xmm_cpumask_t *mask, unsigned int lo, unsigned int hi)
 {
-	unsigned int wlo = lo / 64, whi = hi / 64;
+	unsigned int wlo = (lo + 63) / 64, whi = hi / 64; /* whole words: [wlo, whi) */
 
 	if (lo >= hi)
 		return;
-	if (wlo == whi) {
-		mask->bits[wlo] &= ~(((1ULL << (hi - lo)) - 1) << (lo % 64));
+	if (wlo > whi) { /* inside one word */
+		mask->bits[lo / 64] &= ~(((1ULL << (hi - lo)) - 1) << (lo % 64));
 		return;
 	}
-	mask->bits[wlo] &= (1ULL << (lo % 64)) - 1;
-	if (whi > wlo + 1)
-		__builtin_memset(&mask->bits[wlo + 1], 0, (whi - wlo - 1) * sizeof(uint64_t));
+	if (lo % 64)
+		mask->bits[lo / 64] &= (1ULL << (lo % 64)) - 1;
+	/* A few words inline; more (up to 512 bytes at 4096 CPUs) through the host's memset. */
+	if (whi - wlo <= 4)
+		for (unsigned int w = wlo; w < whi; w++)
+			mask->bits[w] = 0;
+	else
+		__builtin_memset(&mask->bits[wlo], 0, (whi - wlo) * sizeof(uint64_t));
 	if (hi % 64)
 		mask->bits[whi] &= ~0ULL << (hi % 64);
 }
