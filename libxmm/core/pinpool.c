@@ -79,12 +79,16 @@ struct xmm_pinpool {
 	uint32_t *chunk;
 	uint32_t *scratch;
 	struct pin_page *page;
-	/* line 1 */
+	/*
+	 * line 1: a request ("drain your caches"), read relaxed by every get/put.
+	 * It publishes nothing: buffers move only through the lists, whose CAS
+	 * orders them, so its fetch-adds pair with no access.
+	 */
 	uint32_t drain_gen XMM_ALIGNED(XMM_CACHELINE);
 	/* line 2: under the host lock */
 	struct xmm_pin_cache *caches XMM_ALIGNED(XMM_CACHELINE);
 	uint64_t bytes_locked, commits, releases, misses, op_calls;
-	/* line 3: atomics */
+	/* line 3: statistics, fetch-added for atomicity only; nothing is ordered by them */
 	uint64_t allocs XMM_ALIGNED(XMM_CACHELINE);
 	uint64_t frees, bytes_out, bytes_back, bad_frees, failures;
 	/* arrays follow */
