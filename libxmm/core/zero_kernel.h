@@ -37,10 +37,12 @@
  *   Zen 5 class, 36-38 GB/s, a branch per block: no prefetch 0.90, one page
  *     ahead 0.97 (portable 0.48 -> 0.90); two pages ahead measured the same.
  *     (The hint and the grouping below came later and were measured on Zen 4.)
- *   Zen 4 (EPYC 9004), 27-31 GB/s: one page ahead, a branch per 256-byte
- *     block 0.74-0.80; two pages ahead 0.86-0.89; prefetchnta 0.90-0.93; one
- *     branch per 1 KiB 0.94-0.97 (a burst of 16 prefetches before the
- *     group's loads instead of beside them: 0.75).
+ *   Zen 4 (EPYC 9004), 27-31 GB/s, in a harness of variants run in
+ *     rotation: one page ahead, a branch per 256-byte block 0.74-0.80; two
+ *     pages ahead 0.86-0.89; prefetchnta 0.90-0.93; one branch per 1 KiB
+ *     0.94-0.97 (a burst of 16 prefetches before the group's loads instead of
+ *     beside them: 0.75). In bench_zero: avx512 0.84-0.94, avx2 0.91-0.97,
+ *     sse2 and portable 1.0; three or four pages ahead measured worse.
  * The scan reads every line once and should not evict the caller's working
  * set, so the hint is non-temporal. A group ends early at most 768 bytes
  * later than a block would; the samples, not the body, reject most pages.
