@@ -606,6 +606,8 @@ static void make_shared(struct xmm_p2m *p, uint64_t l, enum kind kind, struct gi
 									    ? IDENTITY_LEAF
 									    : HOLE_LEAF));
 		if (k == PRIVATE) {
+			/* retire_reserve gave room for every private leaf of the range. */
+			XMM_ASSERT(g->retire);
 			if (g->retire->n == RETIRE_CAP)
 				g->retire = g->retire->next;
 			XMM_ASSERT(g->retire && g->retire->n < RETIRE_CAP);
