@@ -8,7 +8,7 @@ add_library(xmm_core_freestanding OBJECT ${XMM_CORE_SOURCES})
 target_include_directories(xmm_core_freestanding PRIVATE
     ${CMAKE_CURRENT_SOURCE_DIR}/include ${CMAKE_CURRENT_SOURCE_DIR}/ports/freestanding)
 target_compile_options(xmm_core_freestanding PRIVATE
-    -O2 -ffreestanding -nostdlib -fno-builtin -mno-red-zone -mgeneral-regs-only
+    -O2 -ffreestanding -nostdinc -nostdlib -fno-builtin -mno-red-zone -mgeneral-regs-only
     -mcmodel=kernel -fno-pic -fno-stack-protector -Wall -Wextra -Werror -Wno-unused-parameter)
 enable_testing()
 add_test(NAME freestanding_symbols

@@ -8,7 +8,7 @@ install(TARGETS xmm EXPORT xmmTargets
         LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}
         INCLUDES DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
 install(DIRECTORY include/xmm DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
-install(FILES libxmm/user/xmm_platform.h DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
+install(FILES libxmm/user/xmm_platform.h libxmm/user/xmm_platform_types.h DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
 install(EXPORT xmmTargets NAMESPACE xmm:: DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/xmm)
 
 configure_package_config_file(cmake/xmmConfig.cmake.in ${CMAKE_CURRENT_BINARY_DIR}/xmmConfig.cmake

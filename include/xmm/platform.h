@@ -10,6 +10,13 @@
  *
  * A platform header must provide all of the following (functions or macros):
  *
+ * Types, in a second header <xmm_platform_types.h> found on the same path
+ * (xmm/types.h includes it, so public headers need no other platform code).
+ * Kernels build with -nostdinc, so the core never includes a standard header:
+ *   uint8_t uint16_t uint32_t uint64_t int8_t int16_t int32_t int64_t
+ *   uintptr_t intptr_t size_t ptrdiff_t bool true false NULL offsetof
+ *   UINT32_MAX UINT64_MAX SIZE_MAX CHAR_BIT
+ *
  * Identification
  *   XMM_PLATFORM_NAME                       a string literal
  *

@@ -2,14 +2,15 @@
 /*
  * xmm/types.h - the basic vocabulary shared by every libxmm primitive.
  *
- * Freestanding: only <stdint.h>, <stddef.h>, <stdbool.h>.
+ * Freestanding: the fixed-width integers, bool, size_t and NULL come from
+ * <xmm_platform_types.h>, which each platform supplies beside its
+ * <xmm_platform.h> (user space: the C standard headers; Linux and Xen: their
+ * own types headers, since both build with -nostdinc).
  */
 #ifndef XMM_TYPES_H
 #define XMM_TYPES_H
 
-#include <stdbool.h>
-#include <stddef.h>
-#include <stdint.h>
+#include <xmm_platform_types.h>
 
 /* Guest-physical frame number and machine frame number. */
 typedef uint64_t xmm_pfn_t;

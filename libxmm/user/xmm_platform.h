@@ -14,9 +14,7 @@
 #ifndef XMM_USER_PLATFORM_H
 #define XMM_USER_PLATFORM_H
 
-#include <stdbool.h>
-#include <stddef.h>
-#include <stdint.h>
+#include <xmm_platform_types.h>
 
 #define XMM_PLATFORM_NAME "user"
 

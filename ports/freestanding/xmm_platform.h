@@ -11,9 +11,7 @@
 #ifndef XMM_FREESTANDING_PLATFORM_H
 #define XMM_FREESTANDING_PLATFORM_H
 
-#include <stdbool.h>
-#include <stddef.h>
-#include <stdint.h>
+#include <xmm_platform_types.h>
 
 #define XMM_PLATFORM_NAME "freestanding"
 
