@@ -188,6 +188,7 @@ bool xmm_p2m_generation_changed(const struct xmm_p2m *p, uint64_t g);
  * get reads. Not part of the API; it is here so that get can be inline.
  */
 struct xmm_p2m_head {
+	xmm_pfn_t linear_max;           /* linear: max_pfn; portable: 0 (one compare picks the path) */
 	xmm_pfn_t max_pfn;
 	uint64_t *entries;              /* linear: entry of pfn i, ~mfn, 0 a hole; portable: NULL */
 	const uint64_t *const *dir;     /* portable: leaf of pfns [512 i, 512 i + 512) */
@@ -205,13 +206,18 @@ static inline xmm_mfn_t xmm_p2m_get(const struct xmm_p2m *p, xmm_pfn_t pfn)
 	const uint64_t *leaf;
 	uint64_t e;
 
-	if (XMM_UNLIKELY(pfn >= h->max_pfn))
-		return XMM_INVALID_MFN;
-	if (XMM_LIKELY(h->entries != NULL)) { /* the linear backend */
+	/*
+	 * Linear backend in range: a compare and one load. A caller's loop reloads
+	 * the head's fields on every get (compilers keep no load across an atomic
+	 * one), so the path tests one field, not a bound and a backend.
+	 */
+	if (XMM_LIKELY(pfn < h->linear_max)) {
 		/* Relaxed: one untorn 64-bit load; a zero goes to the hole path, which orders itself. */
 		e = xmm_pr_load_relaxed_64(&h->entries[pfn]);
 		return XMM_LIKELY(e != 0) ? ~e : xmm_p2m_get_hole(p, pfn);
 	}
+	if (pfn >= h->max_pfn || h->entries != NULL)
+		return XMM_INVALID_MFN;
 	/* Acquire pairs with the release store that published the leaf. */
 	leaf = (const uint64_t *)xmm_pr_load_acquire_ptr(&h->dir[pfn >> XMM_P2M_LEAF_SHIFT]);
 	e = xmm_pr_load_relaxed_64(&leaf[pfn & (XMM_P2M_LEAF_ENTRIES - 1)]);

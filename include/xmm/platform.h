@@ -5,7 +5,7 @@
  * The core never includes a host header. Everything host-specific comes from
  * <xmm_platform.h>, which the build finds on its include path:
  *
- *   libxmm/user/xmm_platform.h          user space (ck_pr, liburcu-bp, libc)
+ *   libxmm/user/xmm_platform.h          user space (__atomic builtins, liburcu-bp, libc)
  *   ports/freestanding/xmm_platform.h   reference: every hook an extern xmm_* function
  *
  * A platform header must provide all of the following (functions or macros):

@@ -147,6 +147,7 @@ int xmm_p2m_init(struct xmm_p2m *p, xmm_pfn_t max_pfn, unsigned int flags)
 	if (rc)
 		return rc;
 	p->head.entries = va;
+	p->head.linear_max = max_pfn;
 	p->head.identity_bits = p->identity_bits;
 	return 0;
 }

@@ -2,11 +2,12 @@
 /*
  * User-space platform for libxmm (see xmm/platform.h for the contract).
  *
- * Atomics map onto Concurrency Kit's ck_pr. ThreadSanitizer does not model
- * ck's fence-plus-plain-access idiom (it reports a correct ck_pr message pass
- * as a race), so a TSan build (XMM_TSAN, set by the tsan preset) maps the
- * same vocabulary onto the compiler's __atomic builtins instead. On x86-64
- * both compile to the same instructions.
+ * Atomics map onto the compiler's __atomic builtins, in every build: the
+ * mapping that ships is the one ThreadSanitizer checks, and the compiler sees
+ * each access's ordering (a relaxed load is a plain mov it may schedule, where
+ * an inline-asm load with a memory clobber forced every caller to reload
+ * everything around it). Concurrency Kit stays where it earns its place: the
+ * benchmarks' ck_stack and ck_fifo baselines.
  *
  * Reclamation is liburcu's bulletproof flavour: any application thread may
  * call into libxmm without registering with RCU first.
@@ -18,7 +19,6 @@
 
 #define XMM_PLATFORM_NAME "user"
 
-#if defined(XMM_TSAN)
 
 static inline uint32_t xmm_pr_load_relaxed_32(const uint32_t *p)
 {
@@ -113,18 +113,36 @@ static inline uint64_t xmm_pr_fand_64(uint64_t *p, uint64_t v)
 	return __atomic_fetch_and(p, v, __ATOMIC_ACQ_REL);
 }
 
-/* TSan does not support atomic_thread_fence; a locked RMW is a full fence on x86 too. */
+/*
+ * x86: a locked add to the stack, as Linux's smp_mb() does: a full barrier,
+ * cheaper than mfence, and an access TSan understands (it rejects
+ * atomic_thread_fence). Elsewhere the C11 fence.
+ */
 static inline void xmm_pr_fence_full(void)
 {
+#if defined(__x86_64__) || defined(__i386__)
 	uint64_t x = 0;
 
 	__atomic_fetch_add(&x, 0, __ATOMIC_SEQ_CST);
+#else
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+#endif
 }
 
-/* TSan does not model the locked-RMW-as-fence idiom: a real (TSan-visible) fence. */
+/*
+ * After a locked RMW, which is already a full barrier on x86, only the
+ * compiler must not move later accesses above it (a fence here would wait
+ * for every older store to reach the cache). Elsewhere (arm64's RMWs are not
+ * fences) a real one. TSan models neither kind of fence, so this choice
+ * changes nothing it checks.
+ */
 static inline void xmm_pr_fence_after_rmw(void)
 {
+#if defined(__x86_64__) || defined(__i386__)
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+#else
 	xmm_pr_fence_full();
+#endif
 }
 
 static inline void xmm_pr_relax(void)
@@ -134,168 +152,6 @@ static inline void xmm_pr_relax(void)
 #endif
 }
 
-#else /* !XMM_TSAN: Concurrency Kit */
-
-#include <ck_pr.h>
-
-/*
- * ck_pr accesses are atomic but unordered; the fences give them their C11
- * meaning. On x86-64 (TSO) every fence below but fence_memory is only a
- * compiler barrier.
- */
-static inline uint32_t xmm_pr_load_relaxed_32(const uint32_t *p)
-{
-	return ck_pr_load_32(p);
-}
-
-static inline uint32_t xmm_pr_load_acquire_32(const uint32_t *p)
-{
-	uint32_t v = ck_pr_load_32(p);
-
-	ck_pr_fence_acquire();
-	return v;
-}
-
-static inline uint64_t xmm_pr_load_relaxed_64(const uint64_t *p)
-{
-	return ck_pr_load_64(p);
-}
-
-static inline uint64_t xmm_pr_load_acquire_64(const uint64_t *p)
-{
-	uint64_t v = ck_pr_load_64(p);
-
-	ck_pr_fence_acquire();
-	return v;
-}
-
-static inline void *xmm_pr_load_acquire_ptr(const void *pp)
-{
-	void *v = ck_pr_load_ptr((void *const *)pp);
-
-	ck_pr_fence_acquire();
-	return v;
-}
-
-static inline void xmm_pr_store_relaxed_32(uint32_t *p, uint32_t v)
-{
-	ck_pr_store_32(p, v);
-}
-
-static inline void xmm_pr_store_release_32(uint32_t *p, uint32_t v)
-{
-	ck_pr_fence_release();
-	ck_pr_store_32(p, v);
-}
-
-static inline void xmm_pr_store_relaxed_64(uint64_t *p, uint64_t v)
-{
-	ck_pr_store_64(p, v);
-}
-
-static inline void xmm_pr_store_release_64(uint64_t *p, uint64_t v)
-{
-	ck_pr_fence_release();
-	ck_pr_store_64(p, v);
-}
-
-static inline void xmm_pr_store_release_ptr(void *pp, void *v)
-{
-	ck_pr_fence_release();
-	ck_pr_store_ptr((void **)pp, v);
-}
-
-/* Read-modify-writes: release before, acquire after, for acq_rel. */
-static inline bool xmm_pr_cas_32(uint32_t *p, uint32_t *expected, uint32_t desired)
-{
-	bool ok;
-
-	ck_pr_fence_release();
-	ok = ck_pr_cas_32_value(p, *expected, desired, expected);
-	ck_pr_fence_acquire();
-	return ok;
-}
-
-static inline bool xmm_pr_cas_64(uint64_t *p, uint64_t *expected, uint64_t desired)
-{
-	bool ok;
-
-	ck_pr_fence_release();
-	ok = ck_pr_cas_64_value(p, *expected, desired, expected);
-	ck_pr_fence_acquire();
-	return ok;
-}
-
-static inline bool xmm_pr_cas_ptr(void *pp, void **expected, void *desired)
-{
-	bool ok;
-
-	ck_pr_fence_release();
-	ok = ck_pr_cas_ptr_value(pp, *expected, desired, expected);
-	ck_pr_fence_acquire();
-	return ok;
-}
-
-#define XMM_PR_RMW(name, ckop, bits)                                            \
-	static inline uint##bits##_t xmm_pr_##name##_##bits(uint##bits##_t *p, uint##bits##_t v) \
-	{                                                                       \
-		uint##bits##_t old;                                             \
-		ck_pr_fence_release();                                          \
-		old = ck_pr_##ckop##_##bits(p, v);                              \
-		ck_pr_fence_acquire();                                          \
-		return old;                                                     \
-	}
-XMM_PR_RMW(faa, faa, 32)
-XMM_PR_RMW(faa, faa, 64)
-XMM_PR_RMW(fas, fas, 64)
-#undef XMM_PR_RMW
-
-static inline uint64_t xmm_pr_for_64(uint64_t *p, uint64_t v)
-{
-	uint64_t old = ck_pr_load_64(p);
-
-	ck_pr_fence_release();
-	while (!ck_pr_cas_64_value(p, old, old | v, &old))
-		;
-	ck_pr_fence_acquire();
-	return old;
-}
-
-static inline uint64_t xmm_pr_fand_64(uint64_t *p, uint64_t v)
-{
-	uint64_t old = ck_pr_load_64(p);
-
-	ck_pr_fence_release();
-	while (!ck_pr_cas_64_value(p, old, old & v, &old))
-		;
-	ck_pr_fence_acquire();
-	return old;
-}
-
-static inline void xmm_pr_fence_full(void)
-{
-	ck_pr_fence_memory();
-}
-
-/*
- * A locked instruction is a full barrier on x86 (and mfence after one costs
- * a full store-miss latency: it waits for older stores to reach the cache).
- */
-static inline void xmm_pr_fence_after_rmw(void)
-{
-#if defined(__x86_64__) || defined(__i386__)
-	ck_pr_barrier();
-#else
-	ck_pr_fence_memory();
-#endif
-}
-
-static inline void xmm_pr_relax(void)
-{
-	ck_pr_stall();
-}
-
-#endif /* XMM_TSAN */
 
 /* Implemented in libxmm/user/platform.c. */
 uint64_t xmm_pr_clock(void);
