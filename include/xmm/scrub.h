@@ -58,8 +58,8 @@
  * 24-bit tag, so no double-width compare-and-swap is needed (kernels may not
  * have cmpxchg16b). Limits that follow:
  *   - pfn + npages <= XMM_SCRUB_MAX_PFN (2^40 - 1 frames: 4 PiB of 4 KiB pages);
- *   - ABA: a pop that reads a head and stalls while 2^24 (16.7 million) pops
- *     hit the same size class of the same node, and then finds the very same
+ *   - ABA: a pop that reads a head and stalls while 2^24 (16.7 million) pushes
+ *     and pops hit the same size class of the same node, and then finds the very same
  *     frame on top, could corrupt that stack. A kernel runs the pop with
  *     preemption off (a window of nanoseconds); in user space a thread would
  *     have to be descheduled for seconds in a window of a few instructions

@@ -27,6 +27,8 @@
 #include <xmm/flush.h>
 #include <xmm/platform.h>
 
+#include "utils.h"
+
 struct xmm_flush_clock {
 	/* line 0: read-only after init */
 	uint32_t ncpus;
@@ -46,7 +48,6 @@ struct xmm_flush_clock {
 	uint64_t tail[] XMM_ALIGNED(XMM_CACHELINE);
 };
 
-#define LINE_UP(x) (((x) + XMM_CACHELINE - 1) & ~(size_t)(XMM_CACHELINE - 1))
 
 /* Byte offsets of the arrays behind the header; the worst case is one group per CPU. */
 struct flush_layout {
@@ -59,16 +60,16 @@ static struct flush_layout flush_layout(unsigned int ncpus)
 	size_t off = sizeof(struct xmm_flush_clock);
 
 	l.epoch = off;
-	off = LINE_UP(off + ncpus * sizeof(uint64_t));
+	off = xmm_line_up(off + ncpus * sizeof(uint64_t));
 	l.group_wm = off;
-	off = LINE_UP(off + ncpus * sizeof(uint64_t));
+	off = xmm_line_up(off + ncpus * sizeof(uint64_t));
 	l.slot_of_cpu = off;
 	off += ncpus * sizeof(uint32_t);
 	l.cpu_of_slot = off;
 	off += ncpus * sizeof(uint32_t);
 	l.group_start = off;
 	off += (ncpus + 1) * sizeof(uint32_t);
-	l.total = LINE_UP(off);
+	l.total = xmm_line_up(off);
 	return l;
 }
 

@@ -37,6 +37,8 @@
 #include <xmm/p2m.h>
 #include <xmm/platform.h>
 
+#include "utils.h"
+
 #define LEAF_SHIFT XMM_P2M_LEAF_SHIFT
 #define LEAF_ENTRIES ((uint64_t)XMM_P2M_LEAF_ENTRIES)
 #define LEAF_BYTES (LEAF_ENTRIES * sizeof(uint64_t))
@@ -77,7 +79,6 @@ static const uint64_t shared_leaves[2][XMM_P2M_LEAF_ENTRIES] XMM_ALIGNED(XMM_PAG
 #define HOLE_LEAF (shared_leaves[HOLE])
 #define IDENTITY_LEAF (shared_leaves[IDENTITY])
 
-#define LINE_UP(x) (((x) + XMM_CACHELINE - 1) & ~(size_t)(XMM_CACHELINE - 1))
 
 static inline bool linear(const struct xmm_p2m *p)
 {
@@ -92,7 +93,7 @@ static inline uint64_t nleaves_of(xmm_pfn_t max_pfn)
 /* Bytes of one bitmap of the linear backend, padded to a cache line. */
 static inline size_t bitmap_bytes(uint64_t nleaves)
 {
-	return LINE_UP((nleaves + 63) / 64 * sizeof(uint64_t));
+	return xmm_line_up((nleaves + 63) / 64 * sizeof(uint64_t));
 }
 
 static inline const uint64_t **slots(struct xmm_p2m *p)
@@ -114,7 +115,7 @@ size_t xmm_p2m_size(xmm_pfn_t max_pfn, unsigned int flags)
 	if (max_pfn == 0 || max_pfn > XMM_P2M_MAX_PFN || (flags & ~XMM_P2M_PORTABLE))
 		return 0;
 	if (flags & XMM_P2M_PORTABLE)
-		return LINE_UP(sizeof(struct xmm_p2m) + n * sizeof(const uint64_t *));
+		return xmm_line_up(sizeof(struct xmm_p2m) + n * sizeof(const uint64_t *));
 	return sizeof(struct xmm_p2m) + 2 * bitmap_bytes(n);
 }
 
@@ -196,13 +197,13 @@ static void gen_begin(struct xmm_p2m *p)
 /* Release: a reader that sees the even value sees every structural store before it. */
 static void gen_end(struct xmm_p2m *p)
 {
-	xmm_pr_store_release_64(&p->generation, xmm_pr_load_relaxed_64(&p->generation) + 1);
+	xmm_counter_add_release(&p->generation, 1);
 }
 
 /* Under the lock, with the generation odd. Release: pairs with the acquire loads in stats. */
 static void counter_add(uint64_t *c, int64_t d)
 {
-	xmm_pr_store_release_64(c, xmm_pr_load_relaxed_64(c) + (uint64_t)d);
+	xmm_counter_add_release(c, (uint64_t)d);
 }
 
 uint64_t xmm_p2m_generation(const struct xmm_p2m *p)

@@ -26,6 +26,9 @@
 #include <xmm/pinpool.h>
 #include <xmm/platform.h>
 
+#include "tagstack.h"
+#include "utils.h"
+
 /* State words: kind in bits 0-1, class above. */
 #define ST_NONE 0u
 #define ST_FREE 1u
@@ -45,11 +48,9 @@
 #define CH_CLASS(w) ((w) >> 4)
 #define CH(kind, cls) ((uint32_t)(cls) << 4 | CH_INIT | (kind))
 
-/* List heads: 36-bit tag, 28-bit page index + 1. */
+/* Lists: tagstack.h stacks of page indices, 28 bits of index + 1 and a 36-bit tag. */
 #define IDX_BITS 28
 #define IDX_MASK ((1ULL << IDX_BITS) - 1)
-#define HEAD_IDX1(h) ((uint32_t)((h) & IDX_MASK))
-#define HEAD_NEXT(h, idx1) ((((h) >> IDX_BITS) + 1) << IDX_BITS | (idx1))
 
 #define NO_PAGE UINT32_MAX
 
@@ -100,16 +101,9 @@ static const uint8_t cache_cap[XMM_PIN_CACHE_CLASSES] = { 16, 8, 4, 2, 2, 2, 2 }
 static const uint8_t cache_off[XMM_PIN_CACHE_CLASSES] = { 0, 16, 24, 28, 30, 32, 34 };
 _Static_assert(34 + 2 == XMM_PIN_CACHE_SLOTS, "cache slots");
 
-#define LINE_UP(x) (((x) + XMM_CACHELINE - 1) & ~(size_t)(XMM_CACHELINE - 1))
-
 struct pin_layout {
 	size_t list, chunk, scratch, page, total;
 };
-
-static inline uint32_t log2_exact(uint64_t x)
-{
-	return (uint32_t)__builtin_ctzll(x);
-}
 
 static bool geometry_ok(size_t arena_bytes, size_t chunk_bytes)
 {
@@ -124,7 +118,7 @@ static struct pin_layout pin_layout(size_t arena_bytes, size_t chunk_bytes)
 {
 	struct pin_layout l;
 	size_t nchunks = arena_bytes / chunk_bytes;
-	size_t nclasses = log2_exact(chunk_bytes / XMM_PAGE_SIZE) + nchunks;
+	size_t nclasses = xmm_log2_exact(chunk_bytes / XMM_PAGE_SIZE) + nchunks;
 	size_t off = sizeof(struct xmm_pinpool);
 
 	l.list = off;
@@ -132,7 +126,7 @@ static struct pin_layout pin_layout(size_t arena_bytes, size_t chunk_bytes)
 	l.chunk = off;
 	off += nchunks * sizeof(uint32_t);
 	l.scratch = off;
-	off = LINE_UP(off + nchunks * sizeof(uint32_t));
+	off = xmm_line_up(off + nchunks * sizeof(uint32_t));
 	l.page = off;
 	off += arena_bytes / XMM_PAGE_SIZE * sizeof(struct pin_page);
 	l.total = off;
@@ -167,7 +161,7 @@ int xmm_pinpool_init(struct xmm_pinpool *p, void *arena, size_t arena_bytes,
 	p->arena_bytes = arena_bytes;
 	p->npages = (uint32_t)(arena_bytes / XMM_PAGE_SIZE);
 	p->nchunks = (uint32_t)(arena_bytes / chunk_bytes);
-	p->chunk_shift = log2_exact(chunk_bytes / XMM_PAGE_SIZE);
+	p->chunk_shift = xmm_log2_exact(chunk_bytes / XMM_PAGE_SIZE);
 	p->nsmall = p->chunk_shift;
 	p->nclasses = p->nsmall + p->nchunks;
 	p->ncached = p->nsmall < XMM_PIN_CACHE_CLASSES ? p->nsmall : XMM_PIN_CACHE_CLASSES;
@@ -206,7 +200,7 @@ static inline uint64_t class_pages(const struct xmm_pinpool *p, uint32_t cls)
 static inline uint32_t class_of(const struct xmm_pinpool *p, uint64_t pages)
 {
 	if (pages <= (1ULL << p->chunk_shift) / 2)
-		return pages == 1 ? 0 : 64 - (uint32_t)__builtin_clzll(pages - 1);
+		return xmm_ilog2_up(pages);
 	return p->nsmall + (uint32_t)((pages - 1) >> p->chunk_shift);
 }
 
@@ -222,48 +216,42 @@ static inline char *page_addr(const struct xmm_pinpool *p, uint64_t idx)
 
 /* ---- lists ------------------------------------------------------------------------- */
 
-/* Push the chain first..last (linked through page[].next) onto list @cls. */
+/* The lists' links: page[].next, a page index + 1 (fits: IDX_BITS < 32). */
+static uint64_t page_next(void *pp, uint64_t idx)
+{
+	struct xmm_pinpool *p = pp;
+
+	return xmm_pr_load_relaxed_32(&p->page[idx].next);
+}
+
+static void page_set_next(void *pp, uint64_t idx, uint64_t next1)
+{
+	struct xmm_pinpool *p = pp;
+
+	xmm_pr_store_relaxed_32(&p->page[idx].next, (uint32_t)next1);
+}
+
+/*
+ * Push the chain first..last (linked through page[].next) onto list @cls. Its
+ * release CAS also publishes the freed buffers' contents to whoever pops them.
+ */
 static void list_push(struct xmm_pinpool *p, uint32_t cls, uint32_t first, uint32_t last)
 {
-	uint64_t *head = &p->list[cls].head;
-	uint64_t h = xmm_pr_load_relaxed_64(head);
-
-	do {
-		/* Relaxed: a stale pop may read this link; its CAS then fails on the tag. */
-		xmm_pr_store_relaxed_32(&p->page[last].next, HEAD_IDX1(h));
-		/* Release (acq_rel CAS): the links and the freed buffers' contents are
-		 * visible to whoever pops them (pairs with the acquire in list_pop). */
-	} while (!xmm_pr_cas_64(head, &h, HEAD_NEXT(h, first + 1)));
+	xmm_tagstack_push_chain(&p->list[cls].head, IDX_BITS, first, last, p, page_set_next);
 }
 
 static uint32_t list_pop(struct xmm_pinpool *p, uint32_t cls)
 {
-	uint64_t *head = &p->list[cls].head;
-	/* Acquire pairs with the release CAS in list_push: the link read below is
-	 * the pusher's, or a newer one after the tag moved (then the CAS fails). */
-	uint64_t h = xmm_pr_load_acquire_64(head);
+	uint64_t idx;
 
-	while (HEAD_IDX1(h)) {
-		uint32_t idx = HEAD_IDX1(h) - 1;
-		uint32_t next = xmm_pr_load_relaxed_32(&p->page[idx].next);
-
-		/* On failure the CAS reloads h with acquire, as above. */
-		if (xmm_pr_cas_64(head, &h, HEAD_NEXT(h, next)))
-			return idx;
-	}
-	return NO_PAGE;
+	return xmm_tagstack_pop(&p->list[cls].head, IDX_BITS, p, page_next, &idx) ? (uint32_t)idx
+										   : NO_PAGE;
 }
 
 /* Take the whole list @cls: its first page + 1, 0 if empty. */
 static uint32_t list_take(struct xmm_pinpool *p, uint32_t cls)
 {
-	uint64_t *head = &p->list[cls].head;
-	uint64_t h = xmm_pr_load_acquire_64(head);
-
-	/* acq_rel: we see every push before ours (pairs with list_push's release). */
-	while (HEAD_IDX1(h) && !xmm_pr_cas_64(head, &h, HEAD_NEXT(h, 0)))
-		;
-	return HEAD_IDX1(h);
+	return (uint32_t)xmm_tagstack_take_all(&p->list[cls].head, IDX_BITS);
 }
 
 /* ---- chunks (under the host lock) ------------------------------------------------- */
@@ -281,7 +269,7 @@ static inline void chunk_set(struct xmm_pinpool *p, uint32_t c, uint32_t w)
 
 static void note_op(struct xmm_pinpool *p)
 {
-	xmm_pr_store_relaxed_64(&p->op_calls, p->op_calls + 1);
+	xmm_counter_add(&p->op_calls, 1);
 }
 
 /* Commit chunks [c, c + n), all CH_UNUSED; they become CH_FREE. */
@@ -300,8 +288,8 @@ static int chunks_commit(struct xmm_pinpool *p, uint32_t c, uint32_t n)
 					 sizeof(struct pin_page) << p->chunk_shift);
 		chunk_set(p, i, CH(CH_FREE, 0));
 	}
-	xmm_pr_store_relaxed_64(&p->bytes_locked, p->bytes_locked + bytes);
-	xmm_pr_store_relaxed_64(&p->commits, p->commits + n);
+	xmm_counter_add(&p->bytes_locked, bytes);
+	xmm_counter_add(&p->commits, n);
 	return 0;
 }
 
@@ -314,8 +302,8 @@ static void chunks_release(struct xmm_pinpool *p, uint32_t c, uint32_t n)
 		chunk_set(p, i, CH(CH_UNUSED, 0));
 	note_op(p);
 	p->ops->release(p->ctx, page_addr(p, (uint64_t)c << p->chunk_shift), bytes);
-	xmm_pr_store_relaxed_64(&p->bytes_locked, p->bytes_locked - bytes);
-	xmm_pr_store_relaxed_64(&p->releases, p->releases + n);
+	xmm_counter_add(&p->bytes_locked, -(uint64_t)bytes);
+	xmm_counter_add(&p->releases, n);
 }
 
 /* Release every CH_FREE chunk, one ops call per run: bytes released. */
@@ -416,7 +404,7 @@ static int carve(struct xmm_pinpool *p, uint32_t cls, uint32_t *idx)
 		if (nbuf > 1)
 			list_push(p, cls, first + step, first + (nbuf - 1) * step);
 	}
-	xmm_pr_store_relaxed_64(&p->misses, p->misses + 1);
+	xmm_counter_add(&p->misses, 1);
 	*idx = first;
 	return 0;
 }
@@ -464,12 +452,6 @@ static void reclaim(struct xmm_pinpool *p)
 }
 
 /* ---- caches ----------------------------------------------------------------------- */
-
-static inline void count_add(uint64_t *ctr, uint64_t v)
-{
-	/* Single writer (the cache's owner); relaxed so stats may read it meanwhile. */
-	xmm_pr_store_relaxed_64(ctr, xmm_pr_load_relaxed_64(ctr) + v);
-}
 
 /* Push slots [from, to) of cached class @cls onto its list as one chain. */
 static void cache_flush(struct xmm_pinpool *p, struct xmm_pin_cache *c, uint32_t cls,
@@ -602,8 +584,8 @@ int xmm_pinpool_get(struct xmm_pinpool *p, struct xmm_pin_cache *c, size_t bytes
 	 * through the caller's own hand-over, which orders this store. */
 	xmm_pr_store_relaxed_32(&p->page[idx].state, ST(ST_ALLOC, cls));
 	if (c) {
-		count_add(&c->allocs, 1);
-		count_add(&c->bytes_out, class_pages(p, cls) << XMM_PAGE_SHIFT);
+		xmm_counter_add(&c->allocs, 1);
+		xmm_counter_add(&c->bytes_out, class_pages(p, cls) << XMM_PAGE_SHIFT);
 	} else {
 		xmm_pr_faa_64(&p->allocs, 1);
 		xmm_pr_faa_64(&p->bytes_out, class_pages(p, cls) << XMM_PAGE_SHIFT);
@@ -663,8 +645,8 @@ int xmm_pinpool_put(struct xmm_pinpool *p, struct xmm_pin_cache *c, void *buf)
 		} else {
 			list_push(p, cls, idx, idx);
 		}
-		count_add(&c->frees, 1);
-		count_add(&c->bytes_back, class_pages(p, cls) << XMM_PAGE_SHIFT);
+		xmm_counter_add(&c->frees, 1);
+		xmm_counter_add(&c->bytes_back, class_pages(p, cls) << XMM_PAGE_SHIFT);
 	} else {
 		list_push(p, cls, idx, idx);
 		xmm_pr_faa_64(&p->frees, 1);

@@ -10,12 +10,9 @@
  *              with the class bitmap and the pending count
  *   steal      per node, every node nearest first (the node itself first)
  *
- * A stack head is a 64-bit word: the top extent's first frame + 1 in the low
- * XMM_SCRUB_PFN_BITS bits (0: empty), a tag in the rest. Pops add one to the
- * tag, so a pop whose compare-and-swap expects a head it read before other
- * pops cannot succeed unless the tag wrapped (see the header for the limit).
- * Pushes need no tag: a push's CAS only fails if the head changed, and a
- * head that changed and changed back went through a pop.
+ * Each size class is a tagstack.h stack of extents, indexed by first frame
+ * (XMM_SCRUB_PFN_BITS of index, the rest tag; its ABA argument and the limit
+ * in xmm/scrub.h), linked through the caller-owned struct xmm_scrub_link.
  *
  * The class bitmap is a hint that lets run and take skip empty classes and
  * nodes. Pushes set the bit after a full fence; a pop that finds a stack
@@ -29,9 +26,10 @@
 #include <xmm/scrub.h>
 #include <xmm/zero.h>
 
-#define IDX_MASK ((1ULL << XMM_SCRUB_PFN_BITS) - 1)
-#define TAG_ONE (1ULL << XMM_SCRUB_PFN_BITS)
-#define TAG_MASK (~IDX_MASK)
+#include "tagstack.h"
+#include "utils.h"
+
+#define BITS XMM_SCRUB_PFN_BITS
 
 struct scrub_queue {
 	uint64_t head[XMM_SCRUB_ORDERS];
@@ -55,15 +53,10 @@ struct xmm_scrub {
 
 _Static_assert(sizeof(struct scrub_queue) % XMM_CACHELINE == 0, "queues are whole lines");
 
-static inline unsigned int ilog2(uint64_t x)
-{
-	return 63u - (unsigned int)__builtin_clzll(x);
-}
-
 /* The largest naturally aligned power-of-two block starting at @pfn, at most min(n, cap). */
 static inline uint64_t front_block(xmm_pfn_t pfn, uint64_t n, uint64_t cap)
 {
-	uint64_t b = 1ULL << ilog2(n < cap ? n : cap);
+	uint64_t b = 1ULL << xmm_ilog2(n < cap ? n : cap);
 	uint64_t align = pfn & -pfn;
 
 	return pfn && align < b ? align : b;
@@ -77,7 +70,7 @@ size_t xmm_scrub_size(unsigned int nnodes)
 		return 0;
 	sz = sizeof(struct xmm_scrub) + (size_t)nnodes * sizeof(struct scrub_queue) +
 	     (size_t)nnodes * nnodes * sizeof(uint16_t);
-	return (sz + XMM_CACHELINE - 1) & ~(size_t)(XMM_CACHELINE - 1);
+	return xmm_line_up(sz);
 }
 
 /*
@@ -119,7 +112,7 @@ int xmm_scrub_init(struct xmm_scrub *s, unsigned int nnodes, const uint8_t *dist
 	s->ctx = ctx;
 	s->nnodes = nnodes;
 	/* A chunk above 2^34 pages (64 TiB) buys nothing and could overflow the claim. */
-	s->chunk = 1ULL << ilog2(chunk_pages > (1ULL << 34) ? 1ULL << 34 : chunk_pages);
+	s->chunk = 1ULL << xmm_ilog2(chunk_pages > (1ULL << 34) ? 1ULL << 34 : chunk_pages);
 	s->claim = s->chunk * XMM_SCRUB_CLAIM_CHUNKS;
 	s->steal = (uint16_t *)(void *)&s->q[nnodes];
 	for (unsigned int n = 0; n < nnodes; n++)
@@ -139,20 +132,30 @@ uint64_t xmm_scrub_chunk_pages(const struct xmm_scrub *s)
 
 /* ---- the stacks ------------------------------------------------------------ */
 
+/* The stacks' link accessors: an extent's link is the caller's, for its first frame. */
+static uint64_t link_next(void *sp, uint64_t pfn)
+{
+	struct xmm_scrub *s = sp;
+
+	return xmm_pr_load_relaxed_64(&s->ops.link(s->ctx, pfn)->next);
+}
+
+static void link_set_next(void *sp, uint64_t pfn, uint64_t next1)
+{
+	struct xmm_scrub *s = sp;
+
+	xmm_pr_store_relaxed_64(&s->ops.link(s->ctx, pfn)->next, next1);
+}
+
 /* Push [pfn, pfn + n) on its class; returns the class's bit for publish(). */
 static uint64_t push(struct xmm_scrub *s, struct scrub_queue *q, xmm_pfn_t pfn, uint64_t n)
 {
-	unsigned int b = ilog2(n);
-	struct xmm_scrub_link *l = s->ops.link(s->ctx, pfn);
-	uint64_t h = xmm_pr_load_relaxed_64(&q->head[b]);
+	unsigned int b = xmm_ilog2(n);
 
 	XMM_ASSERT(n && pfn + n <= XMM_SCRUB_MAX_PFN);
-	/* Relaxed: a stale pop may read the link at any time; the CAS below publishes it. */
-	xmm_pr_store_relaxed_64(&l->npages, n);
-	do
-		xmm_pr_store_relaxed_64(&l->next, h & IDX_MASK);
-	/* Release (acq_rel CAS): the link's stores before the head; pairs with pop's acquire. */
-	while (!xmm_pr_cas_64(&q->head[b], &h, (h & TAG_MASK) | (pfn + 1)));
+	/* Relaxed: the push's release CAS publishes it (tagstack.h). */
+	xmm_pr_store_relaxed_64(&s->ops.link(s->ctx, pfn)->npages, n);
+	xmm_tagstack_push(&q->head[b], BITS, pfn, s, link_set_next);
 	return 1ULL << b;
 }
 
@@ -203,25 +206,16 @@ static bool pop(struct xmm_scrub *s, struct scrub_queue *q, unsigned int b, xmm_
 	const uint64_t bit = 1ULL << b;
 
 	for (;;) {
-		/* Acquire pairs with the release CAS in push: the top's link is complete. */
-		uint64_t h = xmm_pr_load_acquire_64(&q->head[b]);
-
-		while (h & IDX_MASK) {
-			struct xmm_scrub_link *l = s->ops.link(s->ctx, (h & IDX_MASK) - 1);
-			/* May be stale if the top was popped meanwhile; then the tag makes the CAS fail. */
-			uint64_t next = xmm_pr_load_relaxed_64(&l->next);
-
-			if (xmm_pr_cas_64(&q->head[b], &h, ((h & TAG_MASK) + TAG_ONE) | next)) {
-				*pfn = (h & IDX_MASK) - 1;
-				*n = xmm_pr_load_relaxed_64(&l->npages);
-				XMM_ASSERT(ilog2(*n) == b); /* I3 */
-				return true;
-			}
+		if (xmm_tagstack_pop(&q->head[b], BITS, s, link_next, pfn)) {
+			/* The pop's acquire pairs with the push that stored it. */
+			*n = xmm_pr_load_relaxed_64(&s->ops.link(s->ctx, *pfn)->npages);
+			XMM_ASSERT(xmm_ilog2(*n) == b); /* I3 */
+			return true;
 		}
 		/* Empty: clear the hint, then look again (pairs with the fence in publish). */
 		xmm_pr_fand_64(&q->classes, ~bit);
 		xmm_pr_fence_after_rmw();
-		if (!(xmm_pr_load_acquire_64(&q->head[b]) & IDX_MASK))
+		if (xmm_tagstack_empty(&q->head[b], BITS))
 			return false;
 		xmm_pr_for_64(&q->classes, bit);
 	}
@@ -240,7 +234,7 @@ static bool pop_fit(struct xmm_scrub *s, struct scrub_queue *q, unsigned int c, 
 
 	while (classes) {
 		uint64_t up = classes >> c << c;
-		unsigned int b = up ? (unsigned int)__builtin_ctzll(up) : ilog2(classes);
+		unsigned int b = up ? (unsigned int)__builtin_ctzll(up) : xmm_ilog2(classes);
 
 		if (pop(s, q, b, pfn, n))
 			return true;
@@ -273,6 +267,23 @@ static void hand_back(struct xmm_scrub *s, unsigned int node, xmm_pfn_t pfn, uin
 }
 
 /*
+ * Zero one chunk [pfn, pfn + c) through the caller's mapping; false if map
+ * failed (nothing was written). xmm_clear is fenced: the zeros are visible
+ * before whatever the caller does next (clean, or take's return).
+ */
+static bool zero_chunk(struct xmm_scrub *s, xmm_pfn_t pfn, uint64_t c)
+{
+	void *va = s->ops.map(s->ctx, pfn, c);
+
+	if (!va)
+		return false;
+	xmm_clear(va, (size_t)c << XMM_PAGE_SHIFT);
+	if (s->ops.unmap)
+		s->ops.unmap(s->ctx, va, c);
+	return true;
+}
+
+/*
  * Zero a claimed block [pfn, pfn + n) of @node chunk by chunk, handing each
  * chunk back as soon as it is zero. Returns the pages scrubbed; sets *stop
  * and puts the rest back when should_yield says so or map fails.
@@ -285,16 +296,12 @@ static uint64_t scrub_claim(struct xmm_scrub *s, unsigned int node, xmm_pfn_t pf
 	while (done < n) {
 		xmm_pfn_t p = pfn + done;
 		uint64_t c = front_block(p, n - done, s->chunk);
-		void *va = s->ops.map(s->ctx, p, c);
 
-		if (!va) {
+		if (!zero_chunk(s, p, c)) {
 			publish(s, &s->q[node], push_range(s, &s->q[node], p, n - done));
 			*stop = true;
 			return done;
 		}
-		xmm_clear(va, (size_t)c << XMM_PAGE_SHIFT); /* fenced: zero before clean is called */
-		if (s->ops.unmap)
-			s->ops.unmap(s->ctx, va, c);
 		hand_back(s, node, p, c);
 		done += c;
 		if (s->ops.should_yield && s->ops.should_yield(s->ctx)) {
@@ -325,7 +332,7 @@ uint64_t xmm_scrub_run(struct xmm_scrub *s, unsigned int node, uint64_t budget_p
 
 		for (unsigned int i = 0; i < s->nnodes && !q; i++) {
 			victim = order[i];
-			if (pop_fit(s, &s->q[victim], ilog2(cap), &pfn, &n))
+			if (pop_fit(s, &s->q[victim], xmm_ilog2(cap), &pfn, &n))
 				q = &s->q[victim];
 		}
 		if (!q)
@@ -351,7 +358,7 @@ static bool fits(xmm_pfn_t pfn, uint64_t n, uint64_t m, xmm_pfn_t *at)
 /* Find and claim @m pages in @q; the rest of the extent, and extents that did not fit, go back. */
 static bool claim_block(struct xmm_scrub *s, struct scrub_queue *q, uint64_t m, xmm_pfn_t *at)
 {
-	const unsigned int k = ilog2(m);
+	const unsigned int k = xmm_ilog2(m);
 	uint64_t held = 0, classes = 0, n = 0, larger;
 	bool found = false;
 	xmm_pfn_t pfn = 0;
@@ -361,7 +368,7 @@ static bool claim_block(struct xmm_scrub *s, struct scrub_queue *q, uint64_t m, 
 		found = fits(pfn, n, m, at);
 		if (!found) {
 			/* Hold it on a private chain (we own its link now) and look elsewhere. */
-			xmm_pr_store_relaxed_64(&s->ops.link(s->ctx, pfn)->next, held);
+			link_set_next(s, pfn, held);
 			held = pfn + 1;
 		}
 	}
@@ -381,15 +388,15 @@ static bool claim_block(struct xmm_scrub *s, struct scrub_queue *q, uint64_t m, 
 	while (!found && pop(s, q, k, &pfn, &n)) {
 		found = fits(pfn, n, m, at);
 		if (!found) {
-			xmm_pr_store_relaxed_64(&s->ops.link(s->ctx, pfn)->next, held);
+			link_set_next(s, pfn, held);
 			held = pfn + 1;
 		}
 	}
 	while (held) {
-		struct xmm_scrub_link *l = s->ops.link(s->ctx, held - 1);
-		uint64_t next = xmm_pr_load_relaxed_64(&l->next);
+		uint64_t next = link_next(s, held - 1);
 
-		classes |= push(s, q, held - 1, xmm_pr_load_relaxed_64(&l->npages));
+		classes |= push(s, q, held - 1,
+				xmm_pr_load_relaxed_64(&s->ops.link(s->ctx, held - 1)->npages));
 		held = next;
 	}
 	if (found) {
@@ -413,16 +420,12 @@ int xmm_scrub_take(struct xmm_scrub *s, unsigned int node, uint64_t npages, xmm_
 		return XMM_ENOENT;
 	for (uint64_t done = 0; done < npages;) {
 		uint64_t c = front_block(at + done, npages - done, s->chunk);
-		void *va = s->ops.map(s->ctx, at + done, c);
 
-		if (!va) {
+		if (!zero_chunk(s, at + done, c)) {
 			/* The block goes back whole: zeroing a page twice is harmless. */
 			publish(s, q, push_range(s, q, at, npages));
 			return XMM_ENOMEM;
 		}
-		xmm_clear(va, (size_t)c << XMM_PAGE_SHIFT); /* fenced: zero before we return */
-		if (s->ops.unmap)
-			s->ops.unmap(s->ctx, va, c);
 		done += c;
 	}
 	xmm_pr_faa_64(&q->pending, -npages); /* pairs with pending()'s acquire */
@@ -457,7 +460,7 @@ bool xmm_scrub_idle_begin(struct xmm_scrub *s, uint32_t *seq)
 	*seq = xmm_pr_load_acquire_32(&s->wake_seq);
 	for (unsigned int n = 0; n < s->nnodes; n++)
 		for (unsigned int b = 0; b < XMM_SCRUB_ORDERS; b++)
-			if (xmm_pr_load_relaxed_64(&s->q[n].head[b]) & IDX_MASK)
+			if (xmm_tagstack_idx1(xmm_pr_load_relaxed_64(&s->q[n].head[b]), BITS))
 				return false; /* the flag stays: at worst one needless wake */
 	return true;
 }

@@ -24,6 +24,8 @@
 #include <xmm/platform.h>
 #include <xmm/zerosweep.h>
 
+#include "utils.h"
+
 struct xmm_zerosweep {
 	/* line 0: geometry (read-only after init), then the reclaim loop's state */
 	uint64_t nsp;   /* superpages covered */
@@ -142,7 +144,7 @@ int xmm_zerosweep_next(struct xmm_zerosweep *s, xmm_pfn_t *first)
 		return XMM_EINVAL;
 	/* Acquire: pairs with the release add of note (I2: 0 means no completed note waits). */
 	if ((int64_t)xmm_pr_load_acquire_64(&s->npending) > 0 && claim_pending(s, &k)) {
-		xmm_pr_store_relaxed_64(&s->from_notes, s->from_notes + 1);
+		xmm_counter_add(&s->from_notes, 1);
 	} else {
 		/* The linear pass: the next superpage not offered yet in this pass (I3). */
 		k = s->lin_cursor;
@@ -163,7 +165,7 @@ int xmm_zerosweep_next(struct xmm_zerosweep *s, xmm_pfn_t *first)
 		s->lin_cursor = k + 1;
 	}
 	offered[k / 64] |= 1ULL << (k % 64);
-	xmm_pr_store_relaxed_64(&s->offered_n, s->offered_n + 1);
+	xmm_counter_add(&s->offered_n, 1);
 	*first = k << s->order;
 	return 0;
 }
@@ -176,9 +178,9 @@ int64_t xmm_zerosweep_check(struct xmm_zerosweep *s, const void *sp, uint64_t *z
 	if (!sp || !zero)
 		return XMM_EINVAL;
 	n = xmm_zero_scan(sp, pages, zero);
-	xmm_pr_store_relaxed_64(&s->checked, s->checked + 1);
-	xmm_pr_store_relaxed_64(&s->whole, s->whole + (n == pages));
-	xmm_pr_store_relaxed_64(&s->zero_pages, s->zero_pages + n);
+	xmm_counter_add(&s->checked, 1);
+	xmm_counter_add(&s->whole, n == pages);
+	xmm_counter_add(&s->zero_pages, n);
 	return (int64_t)n;
 }
 
