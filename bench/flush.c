@@ -26,8 +26,8 @@
 #include <unistd.h>
 
 #include <xmm/errno.h>
-#include <xmm/flush.h>
-#include <xmm/topo.h>
+#include <xmm/user/flush.h>
+#include <xmm/user/topo.h>
 
 #include "baselines/flush_xen.h"
 #include "shim.h"

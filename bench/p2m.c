@@ -49,7 +49,7 @@
 #include <time.h>
 
 #include <xmm/errno.h>
-#include <xmm/p2m.h>
+#include <xmm/user/p2m.h>
 
 #include "baselines/p2m_dense.h"
 #include "baselines/p2m_tree.h"

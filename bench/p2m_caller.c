@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * bench_p2m's caller loops, compiled apart from the benchmark and through the
- * public header alone, as a VMM's own code calls the inline xmm_p2m_get: the
- * compiler sees only what <xmm/p2m.h> gives it (no benchmark helpers, no
+ * installed headers alone (<xmm/user/p2m.h>, which brings the inline fast
+ * path of <xmm/static/p2m.h>), as a VMM's own code calls xmm_p2m_get: the
+ * compiler sees only what those headers give it (no benchmark helpers, no
  * always_inline wrappers), so what it makes of the loop is what a user gets.
  * The raw array loop is the same loop over a plain array of the same
  * entries: no bounds check, no hole check, no atomics.
@@ -10,7 +11,7 @@
  * Both draw @n random populated pfns, as bench_p2m's get/random does: a
  * random 2 MiB chunk of @chunk (@nchunks of them), a random pfn in it.
  */
-#include <xmm/p2m.h>
+#include <xmm/user/p2m.h>
 
 #include "p2m_caller.h"
 

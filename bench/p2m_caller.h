@@ -3,7 +3,7 @@
 #ifndef XMM_BENCH_P2M_CALLER_H
 #define XMM_BENCH_P2M_CALLER_H
 
-#include <xmm/p2m.h>
+#include <xmm/user/p2m.h>
 
 uint64_t p2m_caller_sum(const struct xmm_p2m *p, const xmm_pfn_t *chunk, uint64_t nchunks,
 			uint64_t *seed, size_t n);

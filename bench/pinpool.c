@@ -55,7 +55,7 @@
 #include <unistd.h>
 
 #include <xmm/errno.h>
-#include <xmm/pinpool.h>
+#include <xmm/user/pinpool.h>
 
 #include "baselines/pinpool_percall.h"
 #include "baselines/pinpool_xencall.h"

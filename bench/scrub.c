@@ -44,7 +44,8 @@
 #include <time.h>
 
 #include <xmm/errno.h>
-#include <xmm/scrubd.h>
+#include <xmm/user/scrubd.h>
+#include <xmm/user/scrub_arena.h>
 #include <xmm/zero.h>
 
 #include "baselines/scrub_queues.h"

@@ -45,7 +45,7 @@
 
 #include <xmm/errno.h>
 #include <xmm/zero.h>
-#include <xmm/zerosweep.h>
+#include <xmm/user/zerosweep.h>
 
 #include "../libxmm/core/zero_kernel.h"
 #include "baselines/zero_stream.h"

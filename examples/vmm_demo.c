@@ -23,13 +23,14 @@
 #include <string.h>
 
 #include <xmm/errno.h>
-#include <xmm/flush.h>
-#include <xmm/p2m.h>
-#include <xmm/pinpool.h>
-#include <xmm/scrubd.h>
-#include <xmm/topo.h>
+#include <xmm/user/flush.h>
+#include <xmm/user/p2m.h>
+#include <xmm/user/pinpool.h>
+#include <xmm/user/scrubd.h>
+#include <xmm/user/scrub_arena.h>
+#include <xmm/user/topo.h>
 #include <xmm/zero.h>
-#include <xmm/zerosweep.h>
+#include <xmm/user/zerosweep.h>
 
 #define SP_ORDER 9                        /* 2 MiB superpages */
 #define SP_PAGES (1u << SP_ORDER)

@@ -20,7 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include <xmm/flush.h>
+#include <xmm/user/flush.h>
 #include <xmm/platform.h>
 
 #include "common.h"

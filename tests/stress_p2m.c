@@ -41,7 +41,7 @@
 #include <stdlib.h>
 
 #include <xmm/errno.h>
-#include <xmm/p2m.h>
+#include <xmm/user/p2m.h>
 
 #include "common.h"
 

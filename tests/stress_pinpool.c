@@ -33,7 +33,7 @@
 #include <unistd.h>
 
 #include <xmm/errno.h>
-#include <xmm/pinpool.h>
+#include <xmm/user/pinpool.h>
 
 #include "common.h"
 
@@ -85,12 +85,12 @@ static size_t stamp_check(const char *b)
 
 static int pool_alloc(struct rig *r, size_t len, void **out)
 {
-	return r->cached ? xmm_pin_alloc(r->p, len, out) : xmm_pinpool_get(r->p, NULL, len, out);
+	return r->cached ? xmm_pin_alloc(r->p, len, out) : xmm_pin_cache_alloc(r->p, NULL, len, out);
 }
 
 static int pool_free(struct rig *r, void *b)
 {
-	return r->cached ? xmm_pin_free(r->p, b) : xmm_pinpool_put(r->p, NULL, b);
+	return r->cached ? xmm_pin_free(r->p, b) : xmm_pin_cache_free(r->p, NULL, b);
 }
 
 static void check_and_free(struct rig *r, char *b)

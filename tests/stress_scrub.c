@@ -20,7 +20,7 @@
 #include <string.h>
 
 #include <xmm/errno.h>
-#include <xmm/scrub.h>
+#include <xmm/user/scrub.h>
 
 #include "common.h"
 

@@ -20,7 +20,8 @@
 #include <unistd.h>
 
 #include <xmm/errno.h>
-#include <xmm/scrubd.h>
+#include <xmm/user/scrubd.h>
+#include <xmm/user/scrub_arena.h>
 
 #include "common.h"
 

@@ -19,7 +19,7 @@
 #include <stdlib.h>
 
 #include <xmm/errno.h>
-#include <xmm/zerosweep.h>
+#include <xmm/user/zerosweep.h>
 
 #include "common.h"
 

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 
 #include <xmm/errno.h>
-#include <xmm/flush.h>
+#include <xmm/user/flush.h>
 
 #include "common.h"
 

@@ -13,7 +13,7 @@
 #include <string.h>
 
 #include <xmm/errno.h>
-#include <xmm/p2m.h>
+#include <xmm/user/p2m.h>
 
 #include "common.h"
 

@@ -27,7 +27,7 @@
 #include <linux/capability.h>
 
 #include <xmm/errno.h>
-#include <xmm/pinpool.h>
+#include <xmm/user/pinpool.h>
 
 #include "common.h"
 
@@ -995,21 +995,21 @@ Test(pinpool, core_init_and_host_ops)
 
 	/* No cache: every get and put goes through the lists. */
 	h.fail = XMM_EPERM;
-	cr_expect_eq(xmm_pinpool_get(p, NULL, PAGE, &b[0]), XMM_EPERM, "the host's error");
+	cr_expect_eq(xmm_pin_cache_alloc(p, NULL, PAGE, &b[0]), XMM_EPERM, "the host's error");
 	cr_expect_eq(h.commits, 0);
 	h.fail = 0;
-	cr_assert_eq(xmm_pinpool_get(p, NULL, PAGE, &b[0]), 0);
-	cr_assert_eq(xmm_pinpool_get(p, NULL, 3 * PAGE, &b[1]), 0);
-	cr_assert_eq(xmm_pinpool_get(p, NULL, 128 * KiB, &b[2]), 0);
+	cr_assert_eq(xmm_pin_cache_alloc(p, NULL, PAGE, &b[0]), 0);
+	cr_assert_eq(xmm_pin_cache_alloc(p, NULL, 3 * PAGE, &b[1]), 0);
+	cr_assert_eq(xmm_pin_cache_alloc(p, NULL, 128 * KiB, &b[2]), 0);
 	cr_expect_eq(h.commits, 3, "one ops call per run of chunks");
 	int locks = h.locks;
 
-	cr_assert_eq(xmm_pinpool_get(p, NULL, PAGE, &b[3]), 0);
+	cr_assert_eq(xmm_pin_cache_alloc(p, NULL, PAGE, &b[3]), 0);
 	cr_expect_eq(h.locks, locks, "a list hit takes no lock");
 	for (int i = 0; i < 4; i++)
-		cr_expect_eq(xmm_pinpool_put(p, NULL, b[i]), 0);
+		cr_expect_eq(xmm_pin_cache_free(p, NULL, b[i]), 0);
 	cr_expect_eq(h.locks, locks, "puts take no lock");
-	cr_expect_eq(xmm_pinpool_put(p, NULL, b[0]), XMM_EINVAL);
+	cr_expect_eq(xmm_pin_cache_free(p, NULL, b[0]), XMM_EINVAL);
 
 	struct xmm_pinpool_stats st;
 
@@ -1020,7 +1020,7 @@ Test(pinpool, core_init_and_host_ops)
 	cr_expect_eq(st.bad_frees, 1);
 	cr_expect_eq(st.failures, 1);
 	cr_expect_eq(st.bytes_locked, 4 * chunk);
-	cr_expect_eq(xmm_pinpool_shrink(p), 4 * chunk);
+	cr_expect_eq(xmm_pinpool_release_chunks(p), 4 * chunk);
 	cr_expect_eq(h.releases, 1, "one ops call for the run of four free chunks");
 
 	/* A cache attached by the host: fini detaches it and hands it back. */
@@ -1028,7 +1028,7 @@ Test(pinpool, core_init_and_host_ops)
 	int freed = 0;
 
 	xmm_pin_cache_attach(p, &c);
-	cr_assert_eq(xmm_pinpool_get(p, &c, PAGE, &b[0]), 0);
+	cr_assert_eq(xmm_pin_cache_alloc(p, &c, PAGE, &b[0]), 0);
 	xmm_pinpool_fini(p, count_cache, &freed);
 	cr_expect_eq(freed, 1);
 	cr_expect_eq(h.releases, 2, "fini releases the chunk committed again");

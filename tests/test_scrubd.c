@@ -6,7 +6,8 @@
 #include <string.h>
 
 #include <xmm/errno.h>
-#include <xmm/scrubd.h>
+#include <xmm/user/scrubd.h>
+#include <xmm/user/scrub_arena.h>
 
 #include "common.h"
 

@@ -7,8 +7,8 @@
 #include <unistd.h>
 
 #include <xmm/errno.h>
-#include <xmm/flush.h>
-#include <xmm/topo.h>
+#include <xmm/user/flush.h>
+#include <xmm/user/topo.h>
 
 Test(topo, this_machine)
 {

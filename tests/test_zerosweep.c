@@ -6,7 +6,7 @@
 #include <sys/mman.h>
 
 #include <xmm/errno.h>
-#include <xmm/zerosweep.h>
+#include <xmm/user/zerosweep.h>
 
 #include "common.h"
 

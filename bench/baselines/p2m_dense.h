@@ -10,7 +10,7 @@
 #ifndef XMM_BENCH_P2M_DENSE_H
 #define XMM_BENCH_P2M_DENSE_H
 
-#include <xmm/p2m.h>
+#include <xmm/user/p2m.h>
 
 struct p2m_dense {
 	xmm_pfn_t max_pfn;

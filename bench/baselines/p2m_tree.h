@@ -18,7 +18,7 @@
 #ifndef XMM_BENCH_P2M_TREE_H
 #define XMM_BENCH_P2M_TREE_H
 
-#include <xmm/p2m.h>
+#include <xmm/user/p2m.h>
 
 #define P2M_TREE_LEAF_SHIFT 9
 #define P2M_TREE_MID_SHIFT 18 /* one mid: 512 leaves, 1 GiB */

@@ -98,11 +98,6 @@ int xmm_flush_clock_init(struct xmm_flush_clock *clk, unsigned int ncpus,
 int xmm_flush_clock_init_flags(struct xmm_flush_clock *clk, unsigned int ncpus,
 			       const uint16_t *group_of_cpu, unsigned int flags);
 
-/* User space only (libxmm/user): the clock in its own aligned heap memory. */
-int xmm_flush_clock_create(struct xmm_flush_clock **out, unsigned int ncpus,
-			   const uint16_t *group_of_cpu, unsigned int flags);
-void xmm_flush_clock_destroy(struct xmm_flush_clock *clk);
-
 unsigned int xmm_flush_clock_ncpus(const struct xmm_flush_clock *clk);
 unsigned int xmm_flush_clock_ngroups(const struct xmm_flush_clock *clk);
 

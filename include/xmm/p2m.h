@@ -103,7 +103,6 @@
 #ifndef XMM_P2M_H
 #define XMM_P2M_H
 
-#include <xmm/platform.h>
 #include <xmm/types.h>
 
 struct xmm_p2m;
@@ -148,10 +147,6 @@ int xmm_p2m_init(struct xmm_p2m *p, xmm_pfn_t max_pfn, unsigned int flags);
 /* Free the leaves and the range; nothing may use the map any more. */
 void xmm_p2m_fini(struct xmm_p2m *p);
 
-/* User space only (libxmm/user): the map in its own heap memory. */
-int xmm_p2m_create(struct xmm_p2m **out, xmm_pfn_t max_pfn, unsigned int flags);
-void xmm_p2m_destroy(struct xmm_p2m *p); /* NULL is a no-op */
-
 /* pfn -> mfn. Errors: XMM_ERANGE (pfn >= max_pfn), XMM_ENOMEM (no leaf could be installed). */
 int xmm_p2m_set(struct xmm_p2m *p, xmm_pfn_t pfn, xmm_mfn_t mfn);
 
@@ -181,49 +176,13 @@ uint64_t xmm_p2m_generation(const struct xmm_p2m *p);
 /* Whether reads made since xmm_p2m_generation returned @g may have seen a structural update. */
 bool xmm_p2m_generation_changed(const struct xmm_p2m *p, uint64_t g);
 
-/* ---- the inline fast path ------------------------------------------------ */
-
 /*
- * The first cache line of struct xmm_p2m, written only by init: everything a
- * get reads. Not part of the API; it is here so that get can be inline.
+ * pfn -> mfn: XMM_INVALID_MFN for a hole or pfn >= max_pfn,
+ * XMM_IDENTITY_FRAME(pfn) for identity. Lock-free, never faults, never
+ * allocates; beside a set of the same pfn it returns the old or the new value.
+ * This is the out-of-line form; <xmm/static/p2m.h> makes calls inline (a
+ * bounds check and one load), for code that has <xmm_platform.h>.
  */
-struct xmm_p2m_head {
-	xmm_pfn_t linear_max;           /* linear: max_pfn; portable: 0 (one compare picks the path) */
-	xmm_pfn_t max_pfn;
-	uint64_t *entries;              /* linear: entry of pfn i, ~mfn, 0 a hole; portable: NULL */
-	const uint64_t *const *dir;     /* portable: leaf of pfns [512 i, 512 i + 512) */
-	const uint64_t *identity_leaf;  /* portable: the shared identity leaf */
-	const uint64_t *identity_bits;  /* linear: bit i set when leaf i is identity */
-	unsigned int backend;
-};
-
-/* Linear backend, an entry that reads zero: hole or identity. Internal. */
-xmm_mfn_t xmm_p2m_get_hole(const struct xmm_p2m *p, xmm_pfn_t pfn);
-
-static inline xmm_mfn_t xmm_p2m_get(const struct xmm_p2m *p, xmm_pfn_t pfn)
-{
-	const struct xmm_p2m_head *h = (const struct xmm_p2m_head *)(const void *)p;
-	const uint64_t *leaf;
-	uint64_t e;
-
-	/*
-	 * Linear backend in range: a compare and one load. A caller's loop reloads
-	 * the head's fields on every get (compilers keep no load across an atomic
-	 * one), so the path tests one field, not a bound and a backend.
-	 */
-	if (XMM_LIKELY(pfn < h->linear_max)) {
-		/* Relaxed: one untorn 64-bit load; a zero goes to the hole path, which orders itself. */
-		e = xmm_pr_load_relaxed_64(&h->entries[pfn]);
-		return XMM_LIKELY(e != 0) ? ~e : xmm_p2m_get_hole(p, pfn);
-	}
-	if (pfn >= h->max_pfn || h->entries != NULL)
-		return XMM_INVALID_MFN;
-	/* Acquire pairs with the release store that published the leaf. */
-	leaf = (const uint64_t *)xmm_pr_load_acquire_ptr(&h->dir[pfn >> XMM_P2M_LEAF_SHIFT]);
-	e = xmm_pr_load_relaxed_64(&leaf[pfn & (XMM_P2M_LEAF_ENTRIES - 1)]);
-	if (XMM_LIKELY(e != XMM_INVALID_MFN) || leaf != h->identity_leaf)
-		return e;
-	return XMM_IDENTITY_FRAME(pfn);
-}
+xmm_mfn_t xmm_p2m_get(const struct xmm_p2m *p, xmm_pfn_t pfn);
 
 #endif /* XMM_P2M_H */

@@ -547,7 +547,7 @@ static int refill(struct xmm_pinpool *p, struct xmm_pin_cache *c, uint32_t cls, 
 	return carve(p, cls, idx);
 }
 
-int xmm_pinpool_get(struct xmm_pinpool *p, struct xmm_pin_cache *c, size_t bytes, void **out)
+int xmm_pin_cache_alloc(struct xmm_pinpool *p, struct xmm_pin_cache *c, size_t bytes, void **out)
 {
 	uint64_t pages;
 	uint32_t cls, idx = NO_PAGE;
@@ -613,7 +613,7 @@ static inline uint32_t buf_page(const struct xmm_pinpool *p, const void *buf)
 	return idx;
 }
 
-int xmm_pinpool_put(struct xmm_pinpool *p, struct xmm_pin_cache *c, void *buf)
+int xmm_pin_cache_free(struct xmm_pinpool *p, struct xmm_pin_cache *c, void *buf)
 {
 	uint32_t idx = buf_page(p, buf), st, cls;
 
@@ -672,7 +672,7 @@ size_t xmm_pinpool_buf_bytes(const struct xmm_pinpool *p, const void *buf)
 
 /* ---- shrink, stats, fini ---------------------------------------------------------- */
 
-size_t xmm_pinpool_shrink(struct xmm_pinpool *p)
+size_t xmm_pinpool_release_chunks(struct xmm_pinpool *p)
 {
 	size_t bytes;
 

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* User-space conveniences for the flush clock: heap placement. */
 #include <xmm/errno.h>
-#include <xmm/flush.h>
+#include <xmm/user/flush.h>
 
 #include <stdlib.h>
 

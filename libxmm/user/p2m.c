@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* User-space conveniences for the p2m map: heap placement. */
 #include <xmm/errno.h>
-#include <xmm/p2m.h>
+#include <xmm/user/p2m.h>
 
 #include <stdlib.h>
 

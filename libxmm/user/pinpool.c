@@ -13,7 +13,7 @@
  */
 #define _GNU_SOURCE
 #include <xmm/errno.h>
-#include <xmm/pinpool.h>
+#include <xmm/user/pinpool.h>
 
 #include <pthread.h>
 #include <stdlib.h>
@@ -192,14 +192,14 @@ int xmm_pin_alloc(struct xmm_pinpool *p, size_t bytes, void **out)
 {
 	if (!p)
 		return XMM_EINVAL;
-	return xmm_pinpool_get(p, tcache(p), bytes, out);
+	return xmm_pin_cache_alloc(p, tcache(p), bytes, out);
 }
 
 int xmm_pin_free(struct xmm_pinpool *p, void *buf)
 {
 	if (!p)
 		return XMM_EINVAL;
-	return xmm_pinpool_put(p, tcache(p), buf);
+	return xmm_pin_cache_free(p, tcache(p), buf);
 }
 
 size_t xmm_pinpool_trim(struct xmm_pinpool *p)
@@ -213,7 +213,7 @@ size_t xmm_pinpool_trim(struct xmm_pinpool *p)
 	t = pthread_getspecific(h->key);
 	if (t)
 		xmm_pin_cache_drain(p, &t->c);
-	return xmm_pinpool_shrink(p);
+	return xmm_pinpool_release_chunks(p);
 }
 
 /* ---- bounce helpers ------------------------------------------------------------------------ */

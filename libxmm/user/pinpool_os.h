@@ -10,7 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include <xmm/pinpool.h>
+#include <xmm/user/pinpool.h>
 
 struct xmm_pin_os {
 	enum xmm_pinpool_backend backend;

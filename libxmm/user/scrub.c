@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* User-space conveniences for the scrub queues: heap placement. */
 #include <xmm/errno.h>
-#include <xmm/scrub.h>
+#include <xmm/user/scrub.h>
 
 #include <stdlib.h>
 

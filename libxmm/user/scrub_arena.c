@@ -6,7 +6,7 @@
 #define _GNU_SOURCE
 #include <xmm/errno.h>
 #include <xmm/platform.h>
-#include <xmm/scrubd.h>
+#include <xmm/user/scrub_arena.h>
 
 #include <stdlib.h>
 #include <sys/mman.h>

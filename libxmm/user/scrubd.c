@@ -17,7 +17,7 @@
 #define _GNU_SOURCE
 #include <xmm/errno.h>
 #include <xmm/platform.h>
-#include <xmm/scrubd.h>
+#include <xmm/user/scrubd.h>
 
 #include <limits.h>
 #include <linux/futex.h>

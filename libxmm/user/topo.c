@@ -2,7 +2,7 @@
 /* Topologies from hwloc: this machine, synthetic descriptions, XML files. */
 #define _GNU_SOURCE
 #include <xmm/errno.h>
-#include <xmm/topo.h>
+#include <xmm/user/topo.h>
 
 #include <stdlib.h>
 #include <sys/stat.h>

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* User-space conveniences for the zero sweep: heap placement. */
 #include <xmm/errno.h>
-#include <xmm/zerosweep.h>
+#include <xmm/user/zerosweep.h>
 
 #include <stdlib.h>
 

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 
 #include <xmm/errno.h>
-#include <xmm/flush.h>
+#include <xmm/user/flush.h>
 
 int main(void)
 {

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * xmm/topo.h - machine topology for the user-space platform (hwloc).
+ * xmm/user/topo.h - machine topology for the user-space platform (hwloc).
  *
  * A topology is this machine, an hwloc synthetic description of any size
  * ("pack:4 core:16 pu:1" is 64 CPUs; "pack:4 numa:1 core:16 pu:1" gives each
@@ -11,8 +11,8 @@
  * CPUs are numbered 0..ncpus-1 and nodes 0..nnodes-1 in hwloc's logical
  * order. A topology is immutable once loaded and may be shared by threads.
  */
-#ifndef XMM_TOPO_H
-#define XMM_TOPO_H
+#ifndef XMM_USER_TOPO_H
+#define XMM_USER_TOPO_H
 
 #include <xmm/types.h>
 
@@ -45,4 +45,4 @@ unsigned int xmm_topo_node_cpus(const struct xmm_topo *t, unsigned int node, uns
  */
 int xmm_topo_bind_thread(const struct xmm_topo *t, unsigned int node);
 
-#endif /* XMM_TOPO_H */
+#endif /* XMM_USER_TOPO_H */
