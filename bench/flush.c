@@ -276,7 +276,7 @@ struct alloc_case {
 };
 
 /* libxmm's allocation path: newest stamp, then a mask only if some CPU may need a flush. */
-static bool xmm_alloc_mask(const struct xmm_flush_clock *clk, const xmm_epoch_t *stamps,
+static bool xmm_alloc_mask(struct xmm_flush_clock *clk, const xmm_epoch_t *stamps,
 			   uint64_t n, const xmm_cpumask_t *online, unsigned int ncpus,
 			   xmm_cpumask_t *mask)
 {

@@ -14,12 +14,9 @@
 #define XMM_ENOENT (-2)     /* nothing there (e.g. no dirty memory to take) */
 #define XMM_EAGAIN (-11)    /* temporarily unavailable; retry */
 #define XMM_ENOMEM (-12)    /* out of memory, or over a configured cap */
-#define XMM_EFAULT (-14)    /* a pointer the library did not hand out */
-#define XMM_EBUSY (-16)     /* resource in use */
-#define XMM_EEXIST (-17)    /* already present */
+#define XMM_EBUSY (-16)     /* resource in use (reserved: a double put of a queued extent) */
 #define XMM_ENODEV (-19)    /* no such device / backend unavailable */
 #define XMM_EINVAL (-22)    /* invalid argument */
-#define XMM_ENOSPC (-28)    /* no space left in a fixed-size structure */
 #define XMM_ERANGE (-34)    /* index out of range */
 #define XMM_EOVERFLOW (-75) /* arithmetic overflow in an extent */
 #define XMM_ENOTSUP (-95)   /* not supported on this platform */

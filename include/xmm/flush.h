@@ -120,12 +120,13 @@ void xmm_flush_end_mask(struct xmm_flush_clock *clk, const xmm_cpumask_t *cpus,
 /* Whether @cpu may hold a TLB entry older than @stamp. */
 bool xmm_flush_needed(const struct xmm_flush_clock *clk, unsigned int cpu, xmm_epoch_t stamp);
 
-/* Remove from @mask every CPU that has flushed since @stamp. */
-void xmm_flush_filter(const struct xmm_flush_clock *clk, xmm_cpumask_t *mask, xmm_epoch_t stamp);
+/* Remove from @mask every CPU that has flushed since @stamp. It writes the
+ * clock: a scan raises the watermarks to what it saw (so do any_needed's). */
+void xmm_flush_filter(struct xmm_flush_clock *clk, xmm_cpumask_t *mask, xmm_epoch_t stamp);
 
 /* Whether any CPU in [0, ncpus) may still need a flush for @stamp: O(1) when
  * the watermark answers, so an allocator can skip building a mask at all. */
-bool xmm_flush_any_needed(const struct xmm_flush_clock *clk, xmm_epoch_t stamp);
+bool xmm_flush_any_needed(struct xmm_flush_clock *clk, xmm_epoch_t stamp);
 
 /* Accumulate the newest stamp of many pages: one filter covers them all. */
 static inline void xmm_flush_stamp_max(xmm_epoch_t *acc, xmm_epoch_t stamp)

@@ -156,12 +156,10 @@ struct xmm_scrub_ops {
 /* Alignment the object's memory must have: its hot fields are cache-line separated. */
 #define XMM_SCRUB_ALIGN XMM_CACHELINE
 /*
- * The default chunk: 256 pages, 1 MiB. On this project's machine (bench/scrub)
- * xmm_clear zeroes 2 MiB in 23 us (median; 55 us at worst) with non-temporal
- * stores at 90 GB/s from one core, but up to 176 us while another process
- * saturated memory bandwidth. 1 MiB keeps a chunk under a 100 us preemption
- * budget down to about 10.5 GB/s per core, and the work around a chunk
- * (queues, map, clean, yield check: about 25 ns) under 0.5% of it.
+ * The default chunk: 256 pages, 1 MiB: under a 100 us preemption budget as
+ * long as one core zeroes at 10.5 GB/s or more, and long enough that the work
+ * around a chunk (queues, map, clean, yield check) stays under 0.5% of it.
+ * The measurements behind it are in the README (Scrub queues).
  */
 #define XMM_SCRUB_CHUNK_DEFAULT 256
 /* A worker claims at most this many chunks from a queue at a time. */

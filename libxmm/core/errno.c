@@ -16,18 +16,12 @@ const char *xmm_strerror(int err)
 		return "resource temporarily unavailable";
 	case XMM_ENOMEM:
 		return "out of memory";
-	case XMM_EFAULT:
-		return "bad address";
 	case XMM_EBUSY:
 		return "resource busy";
-	case XMM_EEXIST:
-		return "already exists";
 	case XMM_ENODEV:
 		return "no such device";
 	case XMM_EINVAL:
 		return "invalid argument";
-	case XMM_ENOSPC:
-		return "no space left";
 	case XMM_ERANGE:
 		return "out of range";
 	case XMM_EOVERFLOW:

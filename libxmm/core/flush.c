@@ -286,7 +286,7 @@ static void wm_raise(uint64_t *wm, uint64_t seen)
  * others, and raise the watermarks to what the scans saw so that the next
  * filter for an old stamp is answered in O(1).
  */
-static void filter_groups(const struct xmm_flush_clock *clk, xmm_cpumask_t *mask,
+static void filter_groups(struct xmm_flush_clock *clk, xmm_cpumask_t *mask,
 			  xmm_epoch_t stamp, uint64_t all_wm)
 {
 	uint64_t all_min = ~0ULL;
@@ -325,10 +325,10 @@ static void filter_groups(const struct xmm_flush_clock *clk, xmm_cpumask_t *mask
 			all_min = gmin;
 	}
 	if (all_min != ~0ULL && all_min > all_wm)
-		wm_raise((uint64_t *)&clk->all_wm, all_min);
+		wm_raise(&clk->all_wm, all_min);
 }
 
-void xmm_flush_filter(const struct xmm_flush_clock *clk, xmm_cpumask_t *mask, xmm_epoch_t stamp)
+void xmm_flush_filter(struct xmm_flush_clock *clk, xmm_cpumask_t *mask, xmm_epoch_t stamp)
 {
 	/* Acquire pairs with the release CAS in wm_raise; with I2 it covers every CPU's end. */
 	uint64_t all_wm = xmm_pr_load_acquire_64(&clk->all_wm);
@@ -337,11 +337,11 @@ void xmm_flush_filter(const struct xmm_flush_clock *clk, xmm_cpumask_t *mask, xm
 		mask_clear_range(mask, 0, clk->ncpus);
 		return;
 	}
-	/* The watermarks are written only here, and only upward: the object is logically const. */
+	/* The watermarks are written only here, and only upward (filters raise them, flushes never). */
 	filter_groups(clk, mask, stamp, all_wm);
 }
 
-bool xmm_flush_any_needed(const struct xmm_flush_clock *clk, xmm_epoch_t stamp)
+bool xmm_flush_any_needed(struct xmm_flush_clock *clk, xmm_epoch_t stamp)
 {
 	xmm_cpumask_t mask;
 
