@@ -54,17 +54,13 @@
 #include "baselines/p2m_dense.h"
 #include "baselines/p2m_tree.h"
 #include "p2m_caller.h"
-#include "shim.h"
+#include "common.h"
 
 #define GiB (1ULL << 18) /* pfns */
 #define LEAF 512ULL
 #define MFN_BASE (1ULL << 40)
 #define ALWAYS_INLINE inline __attribute__((always_inline))
 
-/* Benchmarks with targets: the median of short interleaved samples, which a burst of
- * load on a shared machine spoils fewer of than it would long ones. */
-#define SAMPLES 15
-#define SAMPLE_SECONDS 0.1
 
 /* ---- the guest --------------------------------------------------------------- */
 
@@ -84,14 +80,6 @@ static struct guest {
 	xmm_pfn_t writer;            /* a 1 GiB hole the writer benchmark fills and clears */
 	char param[48];
 } g;
-
-static uint64_t rng_next(uint64_t *s)
-{
-	*s ^= *s << 13;
-	*s ^= *s >> 7;
-	*s ^= *s << 17;
-	return *s;
-}
 
 static int run_cmp(const void *a, const void *b)
 {
@@ -127,7 +115,7 @@ static void guest_init(bool quick)
 	for (uint64_t c = g.writer / LEAF; c < (g.writer + GiB) / LEAF; c++)
 		used[c] = 2;
 	while (k < big) {
-		uint64_t gib = 4 + rng_next(&s) % (gibs - 8), c0 = gib * GiB / LEAF;
+		uint64_t gib = 4 + xmm_bench_rng(&s) % (gibs - 8), c0 = gib * GiB / LEAF;
 		bool free = true;
 
 		for (uint64_t c = c0; c < c0 + GiB / LEAF; c++)
@@ -139,7 +127,7 @@ static void guest_init(bool quick)
 		k++;
 	}
 	for (k = 0; k < small;) {
-		uint64_t c = rng_next(&s) % nch;
+		uint64_t c = xmm_bench_rng(&s) % nch;
 
 		if (used[c])
 			continue;
@@ -168,7 +156,7 @@ static void guest_init(bool quick)
 		for (uint64_t j = 0; j < g.runs[i].n; j++)
 			g.cycle[k++] = g.runs[i].pfn + j;
 	for (uint64_t i = g.populated - 1; i > 0; i--) {
-		uint64_t j = rng_next(&s) % i;
+		uint64_t j = xmm_bench_rng(&s) % i;
 		xmm_pfn_t t = g.cycle[i];
 
 		g.cycle[i] = g.cycle[j];
@@ -341,14 +329,6 @@ struct read_case {
 	char name[96];
 };
 
-static double thread_cpu_seconds(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
 static ALWAYS_INLINE void loop_random(struct xmm_bench_state *st, enum impl impl, bool any,
 				      bool rcu)
 {
@@ -356,13 +336,13 @@ static ALWAYS_INLINE void loop_random(struct xmm_bench_state *st, enum impl impl
 	const xmm_pfn_t *chunk = g.chunk;
 	const uint64_t n = g.nchunks, mask = g.max_pfn - 1;
 	uint64_t s = 0x2545f4914f6cdd1dULL * (uint64_t)(xmm_bench_thread(st) + 1), acc = 0, gets = 0;
-	double cpu = thread_cpu_seconds();
+	double cpu = xmm_bench_thread_cpu();
 
 	while (xmm_bench_running(st, 256)) {
 		if (rcu)
 			xmm_rcu_read_lock();
 		for (int i = 0; i < 256; i++) {
-			uint64_t r = rng_next(&s);
+			uint64_t r = xmm_bench_rng(&s);
 			xmm_pfn_t pfn = any ? r & mask : chunk[((r >> 32) * n) >> 32] + (r & (LEAF - 1));
 
 			acc += get_of(x, impl, pfn);
@@ -376,7 +356,7 @@ static ALWAYS_INLINE void loop_random(struct xmm_bench_state *st, enum impl impl
 	/* Per second of this reader's own CPU time (summed over readers): what other threads
 	 * cost it, whatever its share of the CPUs. (Readers never block: one held up would
 	 * spin, and show here.) */
-	xmm_bench_counter(st, "gets_per_cpu_s", (double)gets / (thread_cpu_seconds() - cpu), 0);
+	xmm_bench_counter(st, "gets_per_cpu_s", (double)gets / (xmm_bench_thread_cpu() - cpu), 0);
 }
 
 static ALWAYS_INLINE void loop_chase(struct xmm_bench_state *st, enum impl impl)
@@ -520,7 +500,10 @@ static struct read_case rcases[64];
 static size_t nr;
 
 /* mode: 0 plain, 1 a reader alone, 2 a reader beside the writer (both: RCU for portable). */
-static void add_read(enum impl impl, enum pattern pattern, int threads, int mode, int reps)
+static const struct xmm_bench_opts *opts; /* for registration under the noise policy */
+
+/* @sampled: a target judges the figure (the noise policy, bench/common.h). */
+static void add_read(enum impl impl, enum pattern pattern, int threads, int mode, bool sampled)
 {
 	struct read_case *c = &rcases[nr++];
 
@@ -538,20 +521,20 @@ static void add_read(enum impl impl, enum pattern pattern, int threads, int mode
 	else
 		snprintf(c->name, sizeof(c->name), "p2m/get/%s/%s", pattern_name[pattern],
 			 impl_name[impl]);
-	xmm_bench_add(&(struct xmm_bench){ .name = c->name, .fn = bm_read, .arg = c,
-					   .threads = threads ? threads : 1,
-					   .repetitions = reps,
-					   .min_time = reps ? SAMPLE_SECONDS : 0 });
+	struct xmm_bench b = { .name = c->name, .fn = bm_read, .arg = c,
+			       .threads = threads ? threads : 1 };
+
+	if (sampled)
+		xmm_bench_add_sampled(opts, &b);
+	else
+		xmm_bench_add(&b);
 }
 
 static char populate_name[NIMPL][64];
 
-/* Real ns per iteration of a benchmark; 0 if it did not run. */
-static double ns_of(const char *name)
+static double populate_ms(enum impl impl)
 {
-	double ns = 0;
-
-	return xmm_bench_ns(name, &ns) ? ns : 0;
+	return xmm_bench_ns_of("%s", populate_name[impl]) * 1e-6;
 }
 
 /* ns per get of a pattern with one plain reader. */
@@ -559,37 +542,22 @@ static double get_ns(enum pattern pattern, enum impl impl)
 {
 	for (size_t i = 0; i < nr; i++)
 		if (rcases[i].impl == impl && rcases[i].pattern == pattern && rcases[i].plain)
-			return ns_of(rcases[i].name);
+			return xmm_bench_ns_of("%s", rcases[i].name);
 	return 0;
-}
-
-static double rate_of(const char *name, const char *counter)
-{
-	double v = 0;
-
-	return xmm_bench_value(name, counter, &v) ? v : 0;
 }
 
 static void row(const struct xmm_bench_opts *o, const char *scenario, const char *baseline,
 		double base, double xmm, const char *unit, bool higher, double target,
 		const char *target_text)
 {
-	if (base <= 0 || xmm <= 0) {
-		xmm_report_missing(o, "004", scenario, g.param, "benchmark filtered out or failed");
-		return;
-	}
-	xmm_report_row(o, &(struct xmm_report_row){ .seed = "004", .scenario = scenario,
-						    .param = g.param, .baseline = baseline,
-						    .base = base, .xmm = xmm, .unit = unit,
-						    .higher_is_better = higher, .target_ratio = target,
-						    .target = target_text });
+	xmm_bench_row(&(struct xmm_bench_report){ o, "004", false }, scenario, g.param, baseline,
+		      base, xmm, unit, higher, target, target_text);
 }
 
 static void report(const struct xmm_bench_opts *o)
 {
 	double ns[NPATTERN][NIMPL];
 	const double budget = 1.2 * 8 * (double)g.populated + (1 << 20);
-	char path[4096];
 	FILE *dat;
 
 	for (int p = 0; p < NPATTERN; p++)
@@ -607,7 +575,7 @@ static void report(const struct xmm_bench_opts *o)
 	row(o, "random get, dependent (latency)", "3-level tree (Linux <3.19)", ns[CHASE][TREE],
 	    ns[CHASE][LINEAR], "ns/get", false, 0, NULL);
 	row(o, "random get in a caller's loop (inline API, linear)", "raw array, same loop",
-	    ns_of("p2m/get/caller/array"), ns_of("p2m/get/caller/linear"), "ns/get", false,
+	    xmm_bench_ns_of("p2m/get/caller/array"), xmm_bench_ns_of("p2m/get/caller/linear"), "ns/get", false,
 	    1 / 1.15, "within 1.15x");
 	/*
 	 * The dense array is the limit by structure (one load, no hole check), so this row
@@ -627,15 +595,15 @@ static void report(const struct xmm_bench_opts *o)
 	row(o, "resident, page tables incl. (tree)", "1.2 x 8 B/populated pfn + 1 MiB",
 	    budget / (1 << 20), resident[TREE] / (1 << 20), "MiB", false, 0, NULL);
 	row(o, "get throughput, 2 readers vs 1 (linear)", "1 reader",
-	    rate_of("p2m/get/random/threads:1/linear", "gets"),
-	    rate_of("p2m/get/random/threads:2/linear", "gets"), "gets/s", true, 1.8, ">=1.8x");
+	    xmm_bench_value_of("p2m/get/random/threads:1/linear", "gets"),
+	    xmm_bench_value_of("p2m/get/random/threads:2/linear", "gets"), "gets/s", true, 1.8, ">=1.8x");
 	row(o, "get throughput per CPU-s, 2 readers vs 1 (linear)", "1 reader",
-	    rate_of("p2m/get/random/threads:1/linear", "gets_per_cpu_s"),
-	    rate_of("p2m/get/random/threads:2/linear", "gets_per_cpu_s"), "gets/cpu-s", true, 0,
+	    xmm_bench_value_of("p2m/get/random/threads:1/linear", "gets_per_cpu_s"),
+	    xmm_bench_value_of("p2m/get/random/threads:2/linear", "gets_per_cpu_s"), "gets/cpu-s", true, 0,
 	    NULL);
 	row(o, "get throughput, 2 readers vs 1 (dense)", "1 reader",
-	    rate_of("p2m/get/random/threads:1/dense", "gets"),
-	    rate_of("p2m/get/random/threads:2/dense", "gets"), "gets/s", true, 0, NULL);
+	    xmm_bench_value_of("p2m/get/random/threads:1/dense", "gets"),
+	    xmm_bench_value_of("p2m/get/random/threads:2/dense", "gets"), "gets/s", true, 0, NULL);
 	for (int i = LINEAR; i <= PORTABLE; i++) {
 		char scen[96], alone[96], busy[96];
 
@@ -643,11 +611,11 @@ static void report(const struct xmm_bench_opts *o)
 		snprintf(busy, sizeof(busy), "p2m/get/random/writer:1/%s", impl_name[i]);
 		snprintf(scen, sizeof(scen), "reader beside populate+clear writer (%s)", impl_name[i]);
 		/* The issue asks for progress, not a ratio: the ratio is the writer's cost. */
-		row(o, scen, "reader alone", rate_of(alone, "gets_per_cpu_s"),
-		    rate_of(busy, "gets_per_cpu_s"), "gets/cpu-s", true, i == LINEAR ? 0.01 : 0,
+		row(o, scen, "reader alone", xmm_bench_value_of(alone, "gets_per_cpu_s"),
+		    xmm_bench_value_of(busy, "gets_per_cpu_s"), "gets/cpu-s", true, i == LINEAR ? 0.01 : 0,
 		    i == LINEAR ? "progress" : NULL);
 		snprintf(scen, sizeof(scen), "reader beside writer, wall clock (%s)", impl_name[i]);
-		row(o, scen, "reader alone", rate_of(alone, "gets"), rate_of(busy, "gets"), "gets/s",
+		row(o, scen, "reader alone", xmm_bench_value_of(alone, "gets"), xmm_bench_value_of(busy, "gets"), "gets/s",
 		    true, 0, NULL);
 	}
 	row(o, "random get, independent (portable)", "3-level tree (Linux <3.19)", ns[RANDOM][TREE],
@@ -661,22 +629,16 @@ static void report(const struct xmm_bench_opts *o)
 	row(o, "random get anywhere, mostly holes (linear)", "dense array", ns[ANY][DENSE],
 	    ns[ANY][LINEAR], "ns/get", false, 0, NULL);
 	row(o, "create + populate the guest (linear)", "3-level tree (Linux <3.19)",
-	    ns_of(populate_name[TREE]) * 1e-6, ns_of(populate_name[LINEAR]) * 1e-6, "ms", false, 0,
-	    NULL);
-	row(o, "create + populate the guest (linear)", "dense array",
-	    ns_of(populate_name[DENSE]) * 1e-6, ns_of(populate_name[LINEAR]) * 1e-6, "ms", false, 0,
-	    NULL);
+	    populate_ms(TREE), populate_ms(LINEAR), "ms", false, 0, NULL);
+	row(o, "create + populate the guest (linear)", "dense array", populate_ms(DENSE),
+	    populate_ms(LINEAR), "ms", false, 0, NULL);
 	row(o, "create + populate the guest (portable)", "3-level tree (Linux <3.19)",
-	    ns_of(populate_name[TREE]) * 1e-6, ns_of(populate_name[PORTABLE]) * 1e-6, "ms", false, 0,
-	    NULL);
+	    populate_ms(TREE), populate_ms(PORTABLE), "ms", false, 0, NULL);
 
-	if (!o->report_dir)
-		return;
-	snprintf(path, sizeof(path), "%s/p2m.dat", o->report_dir);
-	dat = fopen(path, "w");
+	dat = xmm_bench_dat_open(o, "p2m", "ns per get; %s\n# pattern dense tree linear portable",
+				 g.param);
 	if (!dat)
 		return;
-	fprintf(dat, "# ns per get; %s\n# pattern dense tree linear portable\n", g.param);
 	for (int p = 0; p < NPATTERN; p++)
 		fprintf(dat, "%s %g %g %g %g\n", pattern_name[p], ns[p][DENSE], ns[p][TREE],
 			ns[p][LINEAR], ns[p][PORTABLE]);
@@ -687,14 +649,13 @@ int main(int argc, char **argv)
 {
 	struct xmm_bench_opts o;
 	char json[4096];
-	int reps;
 
 	xmm_bench_parse(&argc, argv, &o);
 	guest_init(o.quick);
 	/* Before anything churns memory, so that where their pages land does not depend on
 	 * which benchmarks ran before. */
 	build_all();
-	reps = o.quick ? 0 : SAMPLES;
+	opts = &o;
 	for (int i = 0; i < NIMPL; i++) {
 		snprintf(populate_name[i], sizeof(populate_name[i]), "p2m/populate/%s", impl_name[i]);
 		xmm_bench_add(&(struct xmm_bench){ .name = populate_name[i], .fn = bm_populate,
@@ -703,36 +664,22 @@ int main(int argc, char **argv)
 	}
 	for (int p = 0; p < NPATTERN; p++)
 		for (int i = 0; i < NIMPL; i++)
-			add_read((enum impl)i, (enum pattern)p, 0, 0, p <= CHASE ? reps : 0);
+			add_read((enum impl)i, (enum pattern)p, 0, 0, p <= CHASE);
 	for (int t = 1; t <= 2; t++) {
-		add_read(LINEAR, RANDOM, t, 0, reps);
-		add_read(DENSE, RANDOM, t, 0, 0);
+		add_read(LINEAR, RANDOM, t, 0, true);
+		add_read(DENSE, RANDOM, t, 0, false);
 	}
-	xmm_bench_add(&(struct xmm_bench){ .name = "p2m/get/caller/linear", .fn = bm_caller,
-					   .repetitions = reps, .min_time = reps ? SAMPLE_SECONDS : 0 });
-	xmm_bench_add(&(struct xmm_bench){ .name = "p2m/get/caller/array", .fn = bm_caller,
-					   .arg = (void *)1, .repetitions = reps,
-					   .min_time = reps ? SAMPLE_SECONDS : 0 });
+	xmm_bench_add_sampled(&o, &(struct xmm_bench){ .name = "p2m/get/caller/linear",
+							.fn = bm_caller });
+	xmm_bench_add_sampled(&o, &(struct xmm_bench){ .name = "p2m/get/caller/array",
+							.fn = bm_caller, .arg = (void *)1 });
 	for (int i = LINEAR; i <= PORTABLE; i++) {
-		add_read((enum impl)i, RANDOM, 0, 1, i == LINEAR ? reps : 0);
-		add_read((enum impl)i, RANDOM, 0, 2, i == LINEAR ? reps : 0);
+		add_read((enum impl)i, RANDOM, 0, 1, i == LINEAR);
+		add_read((enum impl)i, RANDOM, 0, 2, i == LINEAR);
 	}
 	if (o.report_dir)
 		snprintf(json, sizeof(json), "%s/p2m.json", o.report_dir);
-	/* Repetitions of the structures compared run in random order, so that a drift in the
-	 * machine's load does not favour whichever runs first (a flag given overrides it). */
-	char interleave[] = "--benchmark_enable_random_interleaving=true";
-	char **args = malloc((size_t)(argc + 2) * sizeof(*args));
-
-	if (!args)
-		return 1;
-	args[0] = argv[0];
-	args[1] = interleave;
-	memcpy(&args[2], &argv[1], (size_t)argc * sizeof(*args)); /* with argv's NULL */
-	argc++;
-	int rc = xmm_bench_run(&argc, args, o.report_dir ? json : NULL);
-
-	free(args);
+	int rc = xmm_bench_run(&argc, argv, o.report_dir ? json : NULL);
 
 	report(&o);
 	return rc;

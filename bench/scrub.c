@@ -50,18 +50,10 @@
 
 #include "baselines/scrub_queues.h"
 #include "baselines/scrub_xen.h"
-#include "shim.h"
+#include "common.h"
 
 #define EXTENT 512 /* pages: 2 MiB */
 #define PATTERN 0xa5
-
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
 
 /* ---- the guest ------------------------------------------------------------ */
 
@@ -85,23 +77,14 @@ static void on_clean(void *arg, unsigned int node, xmm_pfn_t pfn, uint64_t n)
 {
 	(void)arg, (void)node, (void)pfn;
 	if (atomic_fetch_add_explicit(&g.cleaned, n, memory_order_relaxed) == 0)
-		atomic_store(&g.first_clean_ns, (uint64_t)(now() * 1e9));
-}
-
-/* The calling thread's CPU time: what it ran, not what other processes took from it. */
-static double cpu_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+		atomic_store(&g.first_clean_ns, (uint64_t)(xmm_bench_now() * 1e9));
 }
 
 static bool on_should_yield(void *arg)
 {
 	(void)arg;
 	if (g.record) {
-		double c = cpu_now(), w = now();
+		double c = xmm_bench_thread_cpu(), w = xmm_bench_now();
 
 		if (g.ngaps < g.gaps_cap) {
 			g.gaps[g.ngaps] = c - g.last_cpu;
@@ -154,18 +137,11 @@ static void guest_put(uint64_t first, uint64_t npages)
 			abort();
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
 static double pct(double *v, size_t n, double q)
 {
 	if (n == 0)
 		return 0;
-	qsort(v, n, sizeof(*v), cmp_double);
+	xmm_bench_median(v, n); /* sorts */
 	return v[(size_t)(q * (double)(n - 1))];
 }
 
@@ -197,13 +173,13 @@ static double clear_guest(int threads, bool nt)
 
 	for (int i = 0; i < threads; i++)
 		pt[i] = (struct part){ g.base + i * (g.bytes / threads), g.bytes / threads, nt };
-	t0 = now();
+	t0 = xmm_bench_now();
 	if (threads == 2 && pthread_create(&t, NULL, clear_part, &pt[1]) != 0)
 		abort();
 	clear_part(&pt[0]);
 	if (threads == 2)
 		pthread_join(t, NULL);
-	return (double)g.bytes / (now() - t0) / 1e9;
+	return (double)g.bytes / (xmm_bench_now() - t0) / 1e9;
 }
 
 static void bm_memset(struct xmm_bench_state *st, void *arg)
@@ -226,10 +202,10 @@ static void bm_sync(struct xmm_bench_state *st, void *arg)
 		xmm_bench_pause(st);
 		guest_fill();
 		xmm_bench_resume(st);
-		double t0 = now();
+		double t0 = xmm_bench_now();
 
 		xen_scrub_sync(g.base, g.npages);
-		double dt = now() - t0;
+		double dt = xmm_bench_now() - t0;
 
 		xmm_bench_counter(st, "destroy_s", dt, 0);
 		xmm_bench_counter(st, "GBps", (double)g.bytes / dt / 1e9, 0);
@@ -271,15 +247,15 @@ static void bm_rfc(struct xmm_bench_state *st, void *arg)
 		atomic_init(&r.destroyed, 0);
 		if (pthread_create(&t, NULL, tasklet, &r) != 0)
 			abort();
-		double t0 = now();
+		double t0 = xmm_bench_now();
 
 		for (uint64_t p = 0; p < g.npages; p += EXTENT)
 			xen_scrub_list_free(&r.l, p, EXTENT);
-		double t1 = now();
+		double t1 = xmm_bench_now();
 
 		atomic_store(&r.destroyed, 1);
 		pthread_join(t, NULL);
-		double t2 = now();
+		double t2 = xmm_bench_now();
 
 		xmm_bench_counter(st, "destroy_s", t1 - t0, 0);
 		xmm_bench_counter(st, "clean_s", t2 - t0, 0);
@@ -315,13 +291,13 @@ static void bm_libxmm(struct xmm_bench_state *st, void *arg)
 		atomic_store(&g.first_clean_ns, 0);
 		if (xmm_scrubd_start(&d, g.s, NULL, workers) != 0)
 			abort();
-		double t0 = now();
+		double t0 = xmm_bench_now();
 
 		guest_put(0, g.npages);
-		double t1 = now();
+		double t1 = xmm_bench_now();
 
 		xmm_scrubd_drain(d);
-		double t2 = now();
+		double t2 = xmm_bench_now();
 
 		xmm_scrubd_stop(d);
 		xmm_bench_counter(st, "destroy_s", t1 - t0, 0);
@@ -347,12 +323,12 @@ static void bm_yield(struct xmm_bench_state *st, void *arg)
 		guest_put(0, g.npages);
 		g.ngaps = 0;
 		g.record = true;
-		g.last_cpu = cpu_now();
-		double t0 = g.last_wall = now();
+		g.last_cpu = xmm_bench_thread_cpu();
+		double t0 = g.last_wall = xmm_bench_now();
 
 		while (xmm_scrub_run(g.s, 0, UINT64_MAX))
 			;
-		double dt = now() - t0;
+		double dt = xmm_bench_now() - t0;
 
 		g.record = false;
 		xmm_bench_counter(st, "checks", (double)g.ngaps, 0);
@@ -369,12 +345,12 @@ static void bm_yield(struct xmm_bench_state *st, void *arg)
 		xmm_bench_pause(st);
 		guest_fill();
 		xmm_bench_resume(st);
-		g.last_cpu = cpu_now();
+		g.last_cpu = xmm_bench_thread_cpu();
 		for (uint64_t off = 0; off + chunk <= g.bytes && n < g.gaps_cap; off += chunk) {
 			double c;
 
 			xmm_clear(g.base + off, chunk);
-			c = cpu_now();
+			c = xmm_bench_thread_cpu();
 			g.gaps[n++] = c - g.last_cpu;
 			g.last_cpu = c;
 		}
@@ -408,11 +384,11 @@ static void bm_take(struct xmm_bench_state *st, void *arg)
 		guest_put(0, queued);
 		while (k < max) {
 			xmm_pfn_t pfn;
-			double a = now();
+			double a = xmm_bench_now();
 
 			if (xmm_scrub_take(g.s, 0, n, &pfn) != 0)
 				break; /* the worker got there first: background scrub over */
-			double b = now();
+			double b = xmm_bench_now();
 
 			xmm_clear(g.base + ((queued + (k * n) % reserve) << XMM_PAGE_SHIFT),
 				  n << XMM_PAGE_SHIFT);
@@ -423,7 +399,7 @@ static void bm_take(struct xmm_bench_state *st, void *arg)
 			 */
 			atomic_fetch_add(&sync_allocs, 1);
 			take[k] = b - a;
-			sync[k++] = now() - b;
+			sync[k++] = xmm_bench_now() - b;
 		}
 		xmm_scrubd_drain(d);
 		xmm_scrubd_stop(d);
@@ -449,11 +425,11 @@ static const struct xmm_zero_ops zero_nothing = { .name = "nothing", .clear = cl
 /* Run until nothing is left; *arg receives the thread CPU time it took. */
 static void *run_all(void *arg)
 {
-	double c0 = cpu_now();
+	double c0 = xmm_bench_thread_cpu();
 
 	while (xmm_scrub_run(g.s, 0, UINT64_MAX))
 		;
-	*(double *)arg = cpu_now() - c0;
+	*(double *)arg = xmm_bench_thread_cpu() - c0;
 	return NULL;
 }
 
@@ -533,125 +509,97 @@ static void bm_queue_baseline(struct xmm_bench_state *st, void *arg)
 
 /* ---- registration and the report -------------------------------------------------- */
 
-static double value(const char *name, const char *counter)
-{
-	double v = 0;
-
-	return xmm_bench_value(name, counter, &v) ? v : 0;
-}
-
-static void row(const struct xmm_bench_opts *o, const char *scenario, const char *param,
-		const char *baseline, double base, double xmm, const char *unit, bool higher,
-		double target, const char *target_text)
-{
-	if (base <= 0 || xmm <= 0) {
-		xmm_report_missing(o, "001", scenario, param, "benchmark filtered out or failed");
-		return;
-	}
-	xmm_report_row(o, &(struct xmm_report_row){ .seed = "001", .scenario = scenario,
-						    .param = param, .baseline = baseline,
-						    .base = base, .xmm = xmm, .unit = unit,
-						    .higher_is_better = higher,
-						    .target_ratio = target, .target = target_text });
-}
-
 static void report(const struct xmm_bench_opts *o, uint64_t gib)
 {
-	char param[32], path[4096];
+	const struct xmm_bench_report rep = { o, "001", false };
+	char param[32];
 	double chunk_bytes = (double)(xmm_scrub_chunk_pages(g.s) * XMM_PAGE_SIZE);
-	double nt1 = value("scrub/destroy/libxmm/workers:1", "nt_GBps");
-	double nt2 = value("scrub/destroy/libxmm/workers:2", "nt_GBps");
-	double ms1 = value("scrub/bandwidth/memset/threads:1", "GBps");
-	double w1 = value("scrub/destroy/libxmm/workers:1", "GBps");
-	double w2 = value("scrub/destroy/libxmm/workers:2", "GBps");
+	double nt1 = xmm_bench_value_of("scrub/destroy/libxmm/workers:1", "nt_GBps");
+	double nt2 = xmm_bench_value_of("scrub/destroy/libxmm/workers:2", "nt_GBps");
+	double ms1 = xmm_bench_value_of("scrub/bandwidth/memset/threads:1", "GBps");
+	double w1 = xmm_bench_value_of("scrub/destroy/libxmm/workers:1", "GBps");
+	double w2 = xmm_bench_value_of("scrub/destroy/libxmm/workers:2", "GBps");
 
 	snprintf(param, sizeof(param), "%llu GiB", (unsigned long long)gib);
-	row(o, "destroy returns (2 MiB extents)", param, "sync 4 KiB memset (seed)",
-	    value("scrub/destroy/sync", "destroy_s"),
-	    value("scrub/destroy/libxmm/workers:1", "destroy_s"), "s", false, 1000, ">=1000x");
-	row(o, "destroy returns (2 MiB extents)", param, "one spinlocked page list (RFC)",
-	    value("scrub/destroy/rfc", "destroy_s"),
-	    value("scrub/destroy/libxmm/workers:1", "destroy_s"), "s", false, 0, NULL);
-	row(o, "all clean, 1 worker", param, "NT-store bandwidth, 1 thread", nt1, w1, "GB/s", true,
+	xmm_bench_row(&rep, "destroy returns (2 MiB extents)", param, "sync 4 KiB memset (seed)",
+	    xmm_bench_value_of("scrub/destroy/sync", "destroy_s"),
+	    xmm_bench_value_of("scrub/destroy/libxmm/workers:1", "destroy_s"), "s", false, 1000, ">=1000x");
+	xmm_bench_row(&rep, "destroy returns (2 MiB extents)", param, "one spinlocked page list (RFC)",
+	    xmm_bench_value_of("scrub/destroy/rfc", "destroy_s"),
+	    xmm_bench_value_of("scrub/destroy/libxmm/workers:1", "destroy_s"), "s", false, 0, NULL);
+	xmm_bench_row(&rep, "all clean, 1 worker", param, "NT-store bandwidth, 1 thread", nt1, w1, "GB/s", true,
 	    0.85, ">=85%");
-	row(o, "all clean, 2 workers", param, "NT-store bandwidth, 2 threads", nt2, w2, "GB/s", true,
+	xmm_bench_row(&rep, "all clean, 2 workers", param, "NT-store bandwidth, 2 threads", nt2, w2, "GB/s", true,
 	    0.85, ">=85%");
-	row(o, "all clean, 1 worker", param, "memset bandwidth, 1 thread", ms1, w1, "GB/s", true, 0,
+	xmm_bench_row(&rep, "all clean, 1 worker", param, "memset bandwidth, 1 thread", ms1, w1, "GB/s", true, 0,
 	    NULL);
-	row(o, "first chunk clean after put", param, "zeroing one chunk (1 worker)",
+	xmm_bench_row(&rep, "first chunk clean after put", param, "zeroing one chunk (1 worker)",
 	    w1 > 0 ? chunk_bytes / w1 / 1e3 : 0,
-	    value("scrub/destroy/libxmm/workers:1", "first_clean_us"), "us", false, 0, NULL);
-	row(o, "all clean, 1 worker", param, "RFC: 1 tasklet, page at a time",
-	    value("scrub/destroy/rfc", "GBps"), w1, "GB/s", true, 0, NULL);
-	row(o, "queue cost per chunk", "1 MiB chunk", "zeroing the chunk (1 worker)",
-	    w1 > 0 ? chunk_bytes / w1 : 0, value("scrub/overhead/threads:1", "ns_per_chunk"), "ns",
+	    xmm_bench_value_of("scrub/destroy/libxmm/workers:1", "first_clean_us"), "us", false, 0, NULL);
+	xmm_bench_row(&rep, "all clean, 1 worker", param, "RFC: 1 tasklet, page at a time",
+	    xmm_bench_value_of("scrub/destroy/rfc", "GBps"), w1, "GB/s", true, 0, NULL);
+	xmm_bench_row(&rep, "queue cost per chunk", "1 MiB chunk", "zeroing the chunk (1 worker)",
+	    w1 > 0 ? chunk_bytes / w1 : 0, xmm_bench_value_of("scrub/overhead/threads:1", "ns_per_chunk"), "ns",
 	    false, 100, ">=100x (<1%)");
-	row(o, "queue cost per chunk, 2 threads", "1 MiB chunk", "zeroing the chunk (2 workers)",
-	    w2 > 0 ? 2 * chunk_bytes / w2 : 0, value("scrub/overhead/threads:2", "ns_per_chunk"),
+	xmm_bench_row(&rep, "queue cost per chunk, 2 threads", "1 MiB chunk", "zeroing the chunk (2 workers)",
+	    w2 > 0 ? 2 * chunk_bytes / w2 : 0, xmm_bench_value_of("scrub/overhead/threads:2", "ns_per_chunk"),
 	    "ns", false, 100, ">=100x (<1%)");
-	row(o, "longest run between yield checks", "1 MiB chunk", "bound: 100 us", 100,
-	    value("scrub/yield", "max_us"), "us", false, 1, "<=100 us");
-	row(o, "run between yield checks, p99.9", "1 MiB chunk", "bound: 100 us", 100,
-	    value("scrub/yield", "p999_us"), "us", false, 0, NULL);
-	row(o, "wall time between yield checks, max", "1 MiB chunk", "bound: 100 us", 100,
-	    value("scrub/yield", "wall_max_us"), "us", false, 0, NULL);
+	xmm_bench_row(&rep, "longest run between yield checks", "1 MiB chunk", "bound: 100 us", 100,
+	    xmm_bench_value_of("scrub/yield", "max_us"), "us", false, 1, "<=100 us");
+	xmm_bench_row(&rep, "run between yield checks, p99.9", "1 MiB chunk", "bound: 100 us", 100,
+	    xmm_bench_value_of("scrub/yield", "p999_us"), "us", false, 0, NULL);
+	xmm_bench_row(&rep, "wall time between yield checks, max", "1 MiB chunk", "bound: 100 us", 100,
+	    xmm_bench_value_of("scrub/yield", "wall_max_us"), "us", false, 0, NULL);
 	/* What the machine adds to any chunk: a bare loop of xmm_clear, timed the same way. */
-	row(o, "bare xmm_clear of each chunk, longest", "1 MiB chunk", "bound: 100 us", 100,
-	    value("scrub/yield", "bare_max_us"), "us", false, 0, NULL);
-	row(o, "bare xmm_clear of each chunk, p99.9", "1 MiB chunk", "bound: 100 us", 100,
-	    value("scrub/yield", "bare_p999_us"), "us", false, 0, NULL);
+	xmm_bench_row(&rep, "bare xmm_clear of each chunk, longest", "1 MiB chunk", "bound: 100 us", 100,
+	    xmm_bench_value_of("scrub/yield", "bare_max_us"), "us", false, 0, NULL);
+	xmm_bench_row(&rep, "bare xmm_clear of each chunk, p99.9", "1 MiB chunk", "bound: 100 us", 100,
+	    xmm_bench_value_of("scrub/yield", "bare_p999_us"), "us", false, 0, NULL);
 	for (unsigned int order = 0; order <= 9; order += 9) {
 		char name[64];
 		const char *sz = order ? "2 MiB" : "4 KiB";
 
 		snprintf(name, sizeof(name), "scrub/take/order:%u", order);
-		row(o, "take p50, scrub running", sz, "sync clear + atomic update",
-		    value(name, "sync_p50_ns"), value(name, "take_p50_ns"), "ns", false, 0, NULL);
-		row(o, "take p99, scrub running", sz, "sync clear + atomic update",
-		    value(name, "sync_p99_ns"), value(name, "take_p99_ns"), "ns", false, 0, NULL);
+		xmm_bench_row(&rep, "take p50, scrub running", sz, "sync clear + atomic update",
+		    xmm_bench_value_of(name, "sync_p50_ns"), xmm_bench_value_of(name, "take_p50_ns"), "ns", false, 0, NULL);
+		xmm_bench_row(&rep, "take p99, scrub running", sz, "sync clear + atomic update",
+		    xmm_bench_value_of(name, "sync_p99_ns"), xmm_bench_value_of(name, "take_p99_ns"), "ns", false, 0, NULL);
 	}
 	for (int k = 0; k < Q_KINDS; k++) {
 		char name[64];
 
 		snprintf(name, sizeof(name), "scrub/queue/%s/threads:2", queue_name[k]);
-		double base = 0, xmm = 0;
-
-		if (xmm_bench_ns(name, &base) && xmm_bench_ns("scrub/queue/libxmm/threads:2", &xmm))
-			row(o, "queue put+take pair, 2 threads", "1 node", queue_name[k], base, xmm,
-			    "ns/pair", false, 0, NULL);
-		else
-			xmm_report_missing(o, "001", "queue put+take pair, 2 threads", queue_name[k],
-					   "benchmark filtered out or failed");
+		xmm_bench_row(&rep, "queue put+take pair, 2 threads", "1 node", queue_name[k],
+		    xmm_bench_ns_of("%s", name), xmm_bench_ns_of("scrub/queue/libxmm/threads:2"),
+		    "ns/pair", false, 0, NULL);
 	}
 
-	if (!o->report_dir)
-		return;
-	snprintf(path, sizeof(path), "%s/scrub.dat", o->report_dir);
-	FILE *dat = fopen(path, "w");
+	FILE *dat = xmm_bench_dat_open(o, "scrub", "label GB/s (%llu GiB guest)",
+				       (unsigned long long)gib);
 
 	if (!dat)
 		return;
-	fprintf(dat, "# label GB/s (%llu GiB guest)\n", (unsigned long long)gib);
 	fprintf(dat, "\"NT stores 1T\" %g\n\"memset 1T\" %g\n\"libxmm 1 worker\" %g\n", nt1, ms1, w1);
 	fprintf(dat, "\"NT stores 2T\" %g\n\"libxmm 2 workers\" %g\n", nt2, w2);
 	fprintf(dat, "\"RFC 1 tasklet\" %g\n\"sync 4 KiB (seed)\" %g\n",
-		value("scrub/destroy/rfc", "GBps"), value("scrub/destroy/sync", "GBps"));
+		xmm_bench_value_of("scrub/destroy/rfc", "GBps"), xmm_bench_value_of("scrub/destroy/sync", "GBps"));
 	fclose(dat);
 }
 
 /*
- * One-shot scenarios (threads 0) run one iteration, reps times: the report
- * takes the median, so one noisy pass on a shared machine does not decide a
- * ratio. Queue pairs (threads 2) are ordinary timed loops.
+ * One-shot scenarios (threads 0) run one iteration per sample, the queue pairs
+ * (threads 2) are ordinary timed loops: both under the noise policy
+ * (bench/common.h), since targets judge them.
  */
-static int reps = 3; /* 5 with --quick: short runs are the ones noise sways */
+static const struct xmm_bench_opts *opts;
 
 static void add(const char *name, xmm_bench_fn fn, void *arg, int threads)
 {
-	xmm_bench_add(&(struct xmm_bench){ .name = name, .fn = fn, .arg = arg, .threads = threads,
-					   .iterations = threads ? 0 : 1,
-					   .repetitions = threads ? 0 : reps,
-					   .unit = threads ? XMM_BENCH_NS : XMM_BENCH_MS });
+	xmm_bench_add_sampled(opts, &(struct xmm_bench){ .name = name, .fn = fn, .arg = arg,
+							.threads = threads,
+							.iterations = threads ? 0 : 1,
+							.unit = threads ? XMM_BENCH_NS
+									: XMM_BENCH_MS });
 }
 
 int main(int argc, char **argv)
@@ -662,8 +610,8 @@ int main(int argc, char **argv)
 	int out = 1;
 
 	xmm_bench_parse(&argc, argv, &o);
+	opts = &o;
 	gib = o.quick ? 1 : 8;
-	reps = o.quick ? 5 : 3;
 	for (int i = 1; i < argc; i++) { /* --gib N: guest size */
 		if (strcmp(argv[i], "--gib") == 0 && i + 1 < argc)
 			gib = strtoull(argv[++i], NULL, 0);

@@ -174,7 +174,12 @@ void xmm_bench_keep(const void *p)
 
 int xmm_bench_run(int *argc, char **argv, const char *json)
 {
-	std::vector<char *> args(argv, argv + *argc);
+	std::vector<char *> args(argv, argv + 1);
+	/* The noise-control policy (common.h): samples interleaved in random order. Before
+	 * the caller's flags, so that one given on the command line wins. */
+	std::string interleave = "--benchmark_enable_random_interleaving=true";
+	args.push_back(interleave.data());
+	args.insert(args.end(), argv + 1, argv + *argc);
 	std::string out = json ? std::string("--benchmark_out=") + json : std::string();
 	std::string fmt = "--benchmark_out_format=json";
 	if (json) {

@@ -69,9 +69,11 @@ void xmm_bench_keep(const void *p);
  * Options common to every bench binary, removed from argv:
  *   --quick        shorter runs and fewer sizes (the report's --quick)
  *   --report DIR   write DIR/<name>.json and append report rows to DIR/report.tsv
+ *   --samples N    samples of each benchmark a target judges (bench/common.h)
  */
 struct xmm_bench_opts {
 	bool quick;
+	int samples;     /* --samples N: samples per judged benchmark (bench/common.h) */
 	const char *report_dir;
 	double min_time; /* default seconds per benchmark: 0.25, or 0.03 with --quick */
 };

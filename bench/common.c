@@ -1,0 +1,222 @@
+/* SPDX-License-Identifier: MIT */
+/* What the bench binaries share: options, report rows, and common.h's helpers. */
+#define _GNU_SOURCE
+#include "common.h"
+
+#include <errno.h>
+#include <hwloc.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <pthread.h>
+#include <time.h>
+
+void xmm_bench_parse(int *argc, char **argv, struct xmm_bench_opts *o)
+{
+	int out = 1;
+
+	o->quick = false;
+	o->report_dir = NULL;
+	o->samples = XMM_BENCH_SAMPLES;
+	for (int i = 1; i < *argc; i++) {
+		if (strcmp(argv[i], "--quick") == 0)
+			o->quick = true;
+		else if (strcmp(argv[i], "--report") == 0 && i + 1 < *argc)
+			o->report_dir = argv[++i];
+		else if (strcmp(argv[i], "--samples") == 0 && i + 1 < *argc)
+			o->samples = atoi(argv[++i]);
+		else
+			argv[out++] = argv[i];
+	}
+	*argc = out;
+	argv[out] = NULL;
+	o->min_time = o->quick ? 0.03 : 0.25;
+	xmm_bench_set_default_min_time(o->min_time);
+	if (o->report_dir && mkdir(o->report_dir, 0755) != 0 && errno != EEXIST) {
+		perror(o->report_dir);
+		exit(2);
+	}
+}
+
+static FILE *report_tsv(const struct xmm_bench_opts *o)
+{
+	char path[4096];
+	FILE *f;
+	struct stat st;
+	bool fresh;
+
+	if (!o->report_dir)
+		return NULL;
+	snprintf(path, sizeof(path), "%s/report.tsv", o->report_dir);
+	fresh = stat(path, &st) != 0 || st.st_size == 0;
+	f = fopen(path, "a");
+	if (f && fresh)
+		fprintf(f, "seed\tscenario\tparam\tbaseline\tbaseline_value\tlibxmm_value\tunit\t"
+			   "ratio\ttarget\tmet\n");
+	return f;
+}
+
+void xmm_report_row(const struct xmm_bench_opts *o, const struct xmm_report_row *r)
+{
+	double ratio = r->higher_is_better ? r->xmm / r->base : r->base / r->xmm;
+	const char *met = r->target_ratio <= 0 ? "-" : ratio >= r->target_ratio ? "yes" : "NO";
+	FILE *f = report_tsv(o);
+
+	printf("REPORT seed %s | %-40s | %-12s | vs %-28s | %12.4g vs %12.4g %-10s | %9.3gx | %s %s\n",
+	       r->seed, r->scenario, r->param, r->baseline, r->base, r->xmm, r->unit, ratio,
+	       r->target ? r->target : "", met);
+	if (f) {
+		fprintf(f, "%s\t%s\t%s\t%s\t%.6g\t%.6g\t%s\t%.4g\t%s\t%s\n", r->seed, r->scenario,
+			r->param, r->baseline, r->base, r->xmm, r->unit, ratio,
+			r->target ? r->target : "-", met);
+		fclose(f);
+	}
+}
+
+void xmm_report_missing(const struct xmm_bench_opts *o, const char *seed, const char *scenario,
+			const char *param, const char *why)
+{
+	FILE *f = report_tsv(o);
+
+	printf("REPORT seed %s | %-40s | %-12s | not measured: %s\n", seed, scenario, param, why);
+	if (f) {
+		fprintf(f, "%s\t%s\t%s\t-\t-\t-\t-\t-\t-\tnot measured: %s\n", seed, scenario, param, why);
+		fclose(f);
+	}
+}
+
+void xmm_bench_add_sampled(const struct xmm_bench_opts *o, const struct xmm_bench *b)
+{
+	struct xmm_bench c = *b;
+
+	if (c.iterations) {
+		c.repetitions = XMM_BENCH_ONESHOT_SAMPLES;
+	} else {
+		c.repetitions = o->quick || o->samples < 2 ? 0 : o->samples;
+		if (c.repetitions)
+			c.min_time = XMM_BENCH_SAMPLE_SECONDS;
+	}
+	xmm_bench_add(&c);
+}
+
+static double clock_s(clockid_t id)
+{
+	struct timespec ts;
+
+	clock_gettime(id, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+double xmm_bench_now(void)
+{
+	return clock_s(CLOCK_MONOTONIC);
+}
+
+double xmm_bench_thread_cpu(void)
+{
+	return clock_s(CLOCK_THREAD_CPUTIME_ID);
+}
+
+bool xmm_bench_pin(int cpu)
+{
+	static hwloc_topology_t topo;
+	static int loaded;
+	hwloc_obj_t pu;
+	int n;
+
+	if (cpu < 0)
+		return false;
+	/* Loaded once, by the first pinning thread; later calls only read it. */
+	if (__atomic_load_n(&loaded, __ATOMIC_ACQUIRE) == 0) {
+		static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+
+		pthread_mutex_lock(&mu);
+		if (!loaded) {
+			if (hwloc_topology_init(&topo) == 0 && hwloc_topology_load(topo) == 0)
+				__atomic_store_n(&loaded, 1, __ATOMIC_RELEASE);
+			else
+				__atomic_store_n(&loaded, -1, __ATOMIC_RELEASE);
+		}
+		pthread_mutex_unlock(&mu);
+	}
+	if (__atomic_load_n(&loaded, __ATOMIC_ACQUIRE) < 0)
+		return false;
+	n = hwloc_get_nbobjs_by_type(topo, HWLOC_OBJ_PU);
+	if (n < 2)
+		return false;
+	pu = hwloc_get_obj_by_type(topo, HWLOC_OBJ_PU, (unsigned int)(cpu % n));
+	return pu && hwloc_set_cpubind(topo, pu->cpuset, HWLOC_CPUBIND_THREAD) == 0;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+double xmm_bench_median(double *v, size_t n)
+{
+	if (n == 0)
+		return 0;
+	qsort(v, n, sizeof(*v), cmp_double);
+	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+double xmm_bench_ns_of(const char *fmt, ...)
+{
+	char name[256];
+	va_list ap;
+	double ns = 0;
+
+	va_start(ap, fmt);
+	vsnprintf(name, sizeof(name), fmt, ap);
+	va_end(ap);
+	return xmm_bench_ns(name, &ns) ? ns : 0;
+}
+
+double xmm_bench_value_of(const char *name, const char *counter)
+{
+	double v = 0;
+
+	return xmm_bench_value(name, counter, &v) ? v : 0;
+}
+
+void xmm_bench_row(const struct xmm_bench_report *r, const char *scenario, const char *param,
+		   const char *baseline, double base, double xmm, const char *unit, bool higher,
+		   double target, const char *target_text)
+{
+	if (base <= 0 || (r->zero_ok ? xmm < 0 : xmm <= 0)) {
+		xmm_report_missing(r->o, r->seed, scenario, param,
+				   base == 0 && xmm == 0 ? "zero on both sides"
+							 : "benchmark filtered out or failed");
+		return;
+	}
+	xmm_report_row(r->o, &(struct xmm_report_row){ .seed = r->seed, .scenario = scenario,
+						       .param = param, .baseline = baseline,
+						       .base = base, .xmm = xmm, .unit = unit,
+						       .higher_is_better = higher,
+						       .target_ratio = target, .target = target_text });
+}
+
+FILE *xmm_bench_dat_open(const struct xmm_bench_opts *o, const char *name, const char *fmt, ...)
+{
+	char path[4096];
+	va_list ap;
+	FILE *f;
+
+	if (!o->report_dir)
+		return NULL;
+	snprintf(path, sizeof(path), "%s/%s.dat", o->report_dir, name);
+	f = fopen(path, "w");
+	if (!f)
+		return NULL;
+	fputs("# ", f);
+	va_start(ap, fmt);
+	vfprintf(f, fmt, ap);
+	va_end(ap);
+	fputc('\n', f);
+	return f;
+}
