@@ -191,38 +191,25 @@ static inline void counter_add(uint64_t *c, int64_t d)
  *   giveback_locked_end(p, g)  under the lock, after the last leaf
  *   giveback_end(p, g)         after unlocking: the deferred frees
  */
-size_t xmm_p2m_linear_tail_bytes(uint64_t nleaves);
-int xmm_p2m_linear_init(struct xmm_p2m *p);
-void xmm_p2m_linear_fini(struct xmm_p2m *p);
-int xmm_p2m_linear_prepare(struct xmm_p2m *p, struct batch *b);
-void xmm_p2m_linear_publish(struct xmm_p2m *p, uint64_t l, enum kind k, struct batch *b,
-			    unsigned int i);
-void xmm_p2m_linear_release(struct xmm_p2m *p, struct batch *b);
-void xmm_p2m_linear_unprepare(struct xmm_p2m *p, struct batch *b);
-int xmm_p2m_linear_giveback_begin(struct xmm_p2m *p, uint64_t l0, uint64_t l1, uint64_t extra,
-				  struct giveback *g);
-void xmm_p2m_linear_unshare(struct xmm_p2m *p, uint64_t l, enum kind k, enum kind kind,
-			    struct giveback *g);
-void xmm_p2m_linear_giveback_next(struct xmm_p2m *p, struct giveback *g, uint64_t l,
-				  bool was_private);
-void xmm_p2m_linear_giveback_locked_end(struct xmm_p2m *p, struct giveback *g);
-void xmm_p2m_linear_giveback_end(struct xmm_p2m *p, struct giveback *g);
+#define XMM_P2M_BACKEND(b)                                                                 \
+	size_t xmm_p2m_##b##_tail_bytes(uint64_t nleaves);                                  \
+	int xmm_p2m_##b##_init(struct xmm_p2m *p);                                          \
+	void xmm_p2m_##b##_fini(struct xmm_p2m *p);                                         \
+	int xmm_p2m_##b##_prepare(struct xmm_p2m *p, struct batch *bt);                     \
+	void xmm_p2m_##b##_publish(struct xmm_p2m *p, uint64_t l, enum kind k,              \
+				   struct batch *bt, unsigned int i);                         \
+	void xmm_p2m_##b##_release(struct xmm_p2m *p, struct batch *bt);                    \
+	void xmm_p2m_##b##_unprepare(struct xmm_p2m *p, struct batch *bt);                  \
+	int xmm_p2m_##b##_giveback_begin(struct xmm_p2m *p, uint64_t l0, uint64_t l1,       \
+					 uint64_t extra, struct giveback *g);                 \
+	void xmm_p2m_##b##_unshare(struct xmm_p2m *p, uint64_t l, enum kind k,              \
+				   enum kind kind, struct giveback *g);                       \
+	void xmm_p2m_##b##_giveback_next(struct xmm_p2m *p, struct giveback *g, uint64_t l, \
+					 bool was_private);                                   \
+	void xmm_p2m_##b##_giveback_locked_end(struct xmm_p2m *p, struct giveback *g);      \
+	void xmm_p2m_##b##_giveback_end(struct xmm_p2m *p, struct giveback *g);
 
-size_t xmm_p2m_portable_tail_bytes(uint64_t nleaves);
-int xmm_p2m_portable_init(struct xmm_p2m *p);
-void xmm_p2m_portable_fini(struct xmm_p2m *p);
-int xmm_p2m_portable_prepare(struct xmm_p2m *p, struct batch *b);
-void xmm_p2m_portable_publish(struct xmm_p2m *p, uint64_t l, enum kind k, struct batch *b,
-			      unsigned int i);
-void xmm_p2m_portable_release(struct xmm_p2m *p, struct batch *b);
-void xmm_p2m_portable_unprepare(struct xmm_p2m *p, struct batch *b);
-int xmm_p2m_portable_giveback_begin(struct xmm_p2m *p, uint64_t l0, uint64_t l1, uint64_t extra,
-				    struct giveback *g);
-void xmm_p2m_portable_unshare(struct xmm_p2m *p, uint64_t l, enum kind k, enum kind kind,
-			      struct giveback *g);
-void xmm_p2m_portable_giveback_next(struct xmm_p2m *p, struct giveback *g, uint64_t l,
-				    bool was_private);
-void xmm_p2m_portable_giveback_locked_end(struct xmm_p2m *p, struct giveback *g);
-void xmm_p2m_portable_giveback_end(struct xmm_p2m *p, struct giveback *g);
+XMM_P2M_BACKEND(linear)
+XMM_P2M_BACKEND(portable)
 
 #endif /* XMM_CORE_P2M_BACKEND_H */
