@@ -1,14 +1,18 @@
-# make install: the library, the public headers, the user-space platform
-# header they include, a CMake package (find_package(xmm) -> xmm::xmm) and libxmm.pc.
+# make install: libxmm.so.0 and libxmm.a, the public headers, the user-space platform
+# headers they include, a CMake package (find_package(xmm) -> xmm::xmm, the shared
+# library, and xmm::xmm_static) and libxmm.pc.
 include(GNUInstallDirs)
 include(CMakePackageConfigHelpers)
 
-install(TARGETS xmm EXPORT xmmTargets
+install(TARGETS xmm xmm_shared EXPORT xmmTargets
         ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
         LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}
         INCLUDES DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
 install(DIRECTORY include/xmm DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
-install(FILES libxmm/user/xmm_platform.h libxmm/user/xmm_platform_types.h DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
+# The user-space platform's headers, found through the package's own include path
+# (Cflags / the CMake target), never at the top of the include directory.
+install(FILES libxmm/user/xmm_platform.h libxmm/user/xmm_platform_types.h
+        DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/xmm/platform/user)
 install(EXPORT xmmTargets NAMESPACE xmm:: DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/xmm)
 
 configure_package_config_file(cmake/xmmConfig.cmake.in ${CMAKE_CURRENT_BINARY_DIR}/xmmConfig.cmake

@@ -12,6 +12,10 @@
 
 #include <xmm/types.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #ifndef XMM_MAX_CPUS
 #define XMM_MAX_CPUS 4096
 #endif
@@ -146,5 +150,9 @@ static inline unsigned int xmm_cpumask_next(const xmm_cpumask_t *m, unsigned int
 #define xmm_cpumask_for_each(cpu, m)                                            \
 	for ((cpu) = xmm_cpumask_first(m); (cpu) < XMM_MAX_CPUS;                \
 	     (cpu) = xmm_cpumask_next((m), (cpu) + 1))
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif /* XMM_CPUMASK_H */

@@ -9,6 +9,10 @@
 #ifndef XMM_ERRNO_H
 #define XMM_ERRNO_H
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #define XMM_OK 0
 #define XMM_EPERM (-1)      /* operation not permitted (e.g. memlock limit) */
 #define XMM_ENOENT (-2)     /* nothing there (e.g. no dirty memory to take) */
@@ -27,5 +31,9 @@
  * Never returns NULL; the string is static.
  */
 const char *xmm_strerror(int err);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif /* XMM_ERRNO_H */

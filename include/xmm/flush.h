@@ -75,6 +75,10 @@
 #include <xmm/cpumask.h>
 #include <xmm/types.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 struct xmm_flush_clock;
 
 /* Flags for xmm_flush_clock_init_flags(). */
@@ -155,5 +159,9 @@ static inline xmm_epoch_t xmm_epoch_expand32(xmm_epoch_t now, uint32_t s32)
 	/* Low bits ahead of now's: the epoch is in the previous 2^32 window, if there is one. */
 	return now >= ((xmm_epoch_t)1 << 32) ? e - ((xmm_epoch_t)1 << 32) : now;
 }
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif /* XMM_FLUSH_H */

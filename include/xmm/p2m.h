@@ -105,6 +105,10 @@
 
 #include <xmm/types.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 struct xmm_p2m;
 
 /* Backends: the flags of xmm_p2m_create/size/init. */
@@ -184,5 +188,9 @@ bool xmm_p2m_generation_changed(const struct xmm_p2m *p, uint64_t g);
  * bounds check and one load), for code that has <xmm_platform.h>.
  */
 xmm_mfn_t xmm_p2m_get(const struct xmm_p2m *p, xmm_pfn_t pfn);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif /* XMM_P2M_H */

@@ -122,6 +122,10 @@
 
 #include <xmm/types.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 struct xmm_pinpool;
 
 /* Flags of xmm_pinpool_init (and of the user-space pool's cfg). */
@@ -229,5 +233,9 @@ void xmm_pin_cache_attach(struct xmm_pinpool *p, struct xmm_pin_cache *c);
 void xmm_pin_cache_detach(struct xmm_pinpool *p, struct xmm_pin_cache *c);
 /* Move every buffer of @c to the lists (so xmm_pinpool_release_chunks can release its chunks). */
 void xmm_pin_cache_drain(struct xmm_pinpool *p, struct xmm_pin_cache *c);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif /* XMM_PINPOOL_H */

@@ -118,8 +118,16 @@
 
 #include <xmm_platform.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #ifndef XMM_PLATFORM_NAME
 #error "<xmm_platform.h> must define XMM_PLATFORM_NAME and the hooks listed in xmm/platform.h"
+#endif
+
+#ifdef __cplusplus
+}
 #endif
 
 #endif /* XMM_PLATFORM_H */

@@ -120,6 +120,10 @@
 
 #include <xmm/types.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /* The queue link of one extent, in caller-owned storage (one per frame that may start an extent). */
 struct xmm_scrub_link {
 	uint64_t next;   /* library-private: the next extent's frame index + 1, 0 at the end */
@@ -240,5 +244,9 @@ uint64_t xmm_scrub_chunk_pages(const struct xmm_scrub *s);
 bool xmm_scrub_idle_begin(struct xmm_scrub *s, uint32_t *seq);
 uint32_t *xmm_scrub_wake_word(struct xmm_scrub *s);
 void xmm_scrub_wake(struct xmm_scrub *s);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif /* XMM_SCRUB_H */

@@ -12,6 +12,10 @@
 
 #include <xmm_platform_types.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /* Guest-physical frame number and machine frame number. */
 typedef uint64_t xmm_pfn_t;
 typedef uint64_t xmm_mfn_t;
@@ -40,6 +44,10 @@ typedef uint64_t xmm_epoch_t;
 #define XMM_LIKELY(x) (x)
 #define XMM_UNLIKELY(x) (x)
 #define XMM_ALIGNED(n)
+#endif
+
+#ifdef __cplusplus
+}
 #endif
 
 #endif /* XMM_TYPES_H */

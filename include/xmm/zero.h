@@ -38,6 +38,10 @@
 
 #include <xmm/types.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /* Bytes of one 4 KiB page, the unit of the bitmaps below. */
 #define XMM_ZERO_PAGE XMM_PAGE_SIZE
 
@@ -104,5 +108,9 @@ void xmm_zero_ops_set(const struct xmm_zero_ops *ops);
 
 /* User space: every kernel set this CPU can run, fastest first, portable last. */
 size_t xmm_zero_variants(const struct xmm_zero_ops **out, size_t max);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif /* XMM_ZERO_H */

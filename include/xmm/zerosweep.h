@@ -68,6 +68,10 @@
 #include <xmm/types.h>
 #include <xmm/zero.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 struct xmm_zerosweep;
 
 /* Alignment of the sweep's memory (its bitmaps are written with atomics). */
@@ -129,5 +133,9 @@ int xmm_zerosweep_next(struct xmm_zerosweep *s, xmm_pfn_t *first);
 int64_t xmm_zerosweep_check(struct xmm_zerosweep *s, const void *sp, uint64_t *zero);
 
 void xmm_zerosweep_stats(const struct xmm_zerosweep *s, struct xmm_zerosweep_stats *st);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif /* XMM_ZEROSWEEP_H */

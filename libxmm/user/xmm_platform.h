@@ -17,8 +17,11 @@
 
 #include <xmm_platform_types.h>
 
-#define XMM_PLATFORM_NAME "user"
+#ifdef __cplusplus
+extern "C" {
+#endif
 
+#define XMM_PLATFORM_NAME "user"
 
 static inline uint32_t xmm_pr_load_relaxed_32(const uint32_t *p)
 {
@@ -152,7 +155,6 @@ static inline void xmm_pr_relax(void)
 #endif
 }
 
-
 /* Implemented in libxmm/user/platform.c. */
 uint64_t xmm_pr_clock(void);
 void xmm_pr_wake(uint32_t *word); /* FUTEX_WAKE of every waiter */
@@ -187,5 +189,9 @@ int xmm_vm_reserve(size_t bytes, void **va);
 void xmm_vm_release(void *va, size_t bytes);
 int xmm_vm_populate(void *va, size_t bytes);
 void xmm_vm_discard(void *va, size_t bytes);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif /* XMM_USER_PLATFORM_H */

@@ -15,6 +15,10 @@
 #include <xmm/p2m.h>
 #include <xmm/platform.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /*
  * The first cache line of struct xmm_p2m, written only by init: everything a
  * get reads. Not part of the API; it is here so that get can be inline.
@@ -59,5 +63,9 @@ static inline xmm_mfn_t xmm_p2m_get_inline(const struct xmm_p2m *p, xmm_pfn_t pf
 }
 
 #define xmm_p2m_get(p, pfn) xmm_p2m_get_inline((p), (pfn))
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif /* XMM_STATIC_P2M_H */

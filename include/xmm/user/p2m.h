@@ -9,9 +9,16 @@
 #include <xmm/p2m.h>
 #include <xmm/static/p2m.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /* The map in heap memory: 0, XMM_EINVAL, XMM_ENOMEM or XMM_ENOTSUP (*out untouched). */
 int xmm_p2m_create(struct xmm_p2m **out, xmm_pfn_t max_pfn, unsigned int flags);
 void xmm_p2m_destroy(struct xmm_p2m *p); /* NULL is a no-op */
 
+#ifdef __cplusplus
+}
+#endif
 
 #endif /* XMM_USER_P2M_H */

@@ -9,6 +9,10 @@
 
 #include <xmm/pinpool.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #define XMM_PINPOOL_DEFAULT_CAP ((size_t)64 << 20)  /* 64 MiB */
 #define XMM_PINPOOL_DEFAULT_CHUNK ((size_t)2 << 20) /* 2 MiB */
 
@@ -102,5 +106,8 @@ int xmm_pin_bounce_out(struct xmm_pinpool *p, void *buf, void *dst, size_t len);
  */
 size_t xmm_pinpool_trim(struct xmm_pinpool *p);
 
+#ifdef __cplusplus
+}
+#endif
 
 #endif /* XMM_USER_PINPOOL_H */

@@ -9,5 +9,12 @@
 
 #include <xmm/scrub.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif /* XMM_USER_SCRUB_H */

@@ -19,6 +19,10 @@
 #include <xmm/user/scrub.h>
 #include <xmm/user/topo.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 struct xmm_scrub_arena_cfg {
 	uint64_t npages;             /* guest memory in 4 KiB pages, > 0 */
 	const struct xmm_topo *topo; /* NULL: one node; else its nodes and distances */
@@ -44,5 +48,9 @@ void *xmm_scrub_arena_va(const struct xmm_scrub_arena *a, xmm_pfn_t pfn);
 unsigned int xmm_scrub_arena_node(const struct xmm_scrub_arena *a, xmm_pfn_t pfn);
 /* Put [pfn, pfn + npages) on the nodes it belongs to. 0 or XMM_EINVAL (nothing put). */
 int xmm_scrub_arena_put(struct xmm_scrub_arena *a, xmm_pfn_t pfn, uint64_t npages);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif /* XMM_USER_SCRUB_ARENA_H */

@@ -30,6 +30,10 @@
 #include <xmm/user/scrub.h>
 #include <xmm/user/topo.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 struct xmm_scrubd;
 
 /*
@@ -47,5 +51,9 @@ int xmm_scrubd_drain(struct xmm_scrubd *d);
 void xmm_scrubd_stop(struct xmm_scrubd *d);
 /* Worker threads running. */
 unsigned int xmm_scrubd_workers(const struct xmm_scrubd *d);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif /* XMM_USER_SCRUBD_H */

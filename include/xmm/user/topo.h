@@ -16,6 +16,10 @@
 
 #include <xmm/types.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 struct xmm_topo {
 	unsigned int ncpus;        /* logical CPUs (hwloc PUs) */
 	unsigned int nnodes;       /* NUMA nodes; 1 when the machine reports none */
@@ -44,5 +48,9 @@ unsigned int xmm_topo_node_cpus(const struct xmm_topo *t, unsigned int node, uns
  * that is not this machine, XMM_ERANGE for a bad node.
  */
 int xmm_topo_bind_thread(const struct xmm_topo *t, unsigned int node);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif /* XMM_USER_TOPO_H */

@@ -8,5 +8,12 @@
 
 #include <xmm/zerosweep.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif /* XMM_USER_ZEROSWEEP_H */
