@@ -5,7 +5,6 @@
 
 #include <limits.h>
 #include <linux/futex.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
@@ -13,6 +12,9 @@
 #include <unistd.h>
 
 #include <urcu/urcu-bp.h>
+#include <xmm/user/log.h>
+
+#include "log.h"
 
 #if defined(XMM_TSAN)
 #include <sanitizer/tsan_interface.h>
@@ -58,7 +60,7 @@ void xmm_pr_wake(uint32_t *word)
 
 void xmm_assert_fail(const char *cond, const char *file, int line)
 {
-	fprintf(stderr, "libxmm: assertion failed: %s (%s:%d)\n", cond, file, line);
+	xmm_log(XMM_LOG_ERR, "libxmm: assertion failed: %s (%s:%d)", cond, file, line);
 	abort();
 }
 

@@ -3,11 +3,13 @@
 #include <xmm/platform.h>
 #include <xmm/zero.h>
 
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <xmm/user/log.h>
+
 #include "../arch/xmm_arch.h"
+#include "log.h"
 
 size_t xmm_zero_variants(const struct xmm_zero_ops **out, size_t max)
 {
@@ -29,7 +31,7 @@ const struct xmm_zero_ops *xmm_pr_zero_ops(void)
 	for (size_t i = 0; i < n; i++)
 		if (strcmp(v[i]->name, want) == 0)
 			return v[i];
-	fprintf(stderr, "libxmm: XMM_ZERO_KERNEL=%s is not available here; using %s\n", want,
+	xmm_log(XMM_LOG_WARNING, "libxmm: XMM_ZERO_KERNEL=%s is not available here; using %s", want,
 		v[0]->name);
 	return v[0];
 }
