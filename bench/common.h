@@ -94,6 +94,13 @@ void xmm_bench_row(const struct xmm_bench_report *r, const char *scenario, const
 FILE *xmm_bench_dat_open(const struct xmm_bench_opts *o, const char *name, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
+/*
+ * Write " v lo hi" to a .dat file: @v and the lowest and highest of its runs when
+ * it came straight from a lookup of a repeated benchmark (else v v v), for the
+ * plots' error bars.
+ */
+void xmm_bench_dat_value(FILE *f, double v);
+
 #ifdef __cplusplus
 }
 #endif

@@ -693,18 +693,19 @@ static void report(const struct xmm_bench_opts *o)
 		       strace_per_pair(MUTEX, 1, 2), strace_per_pair(MUTEX, 64, 1));
 	}
 
-	dat = xmm_bench_dat_open(o, "pinpool", "pages, then ns per alloc/free pair on 1 thread: "
-				 "libxmm mlock mmap mutex-cache, the same with fill, then 2 threads "
-				 "(per thread): libxmm mutex-cache");
+	dat = xmm_bench_dat_open(o, "pinpool", "pages, then ns lo hi per alloc/free pair on 1 "
+				 "thread for libxmm mlock mmap mutex-cache, the same with fill, then 2 "
+				 "threads (per thread): libxmm mutex-cache");
 	if (!dat)
 		return;
 	for (size_t s = 0; s < NSIZES; s++) {
 		fprintf(dat, "%zu", sizes[s]);
 		for (int fill = 0; fill < 2; fill++)
 			for (int w = 0; w < NWAYS; w++)
-				fprintf(dat, " %g", value((enum way)w, sizes[s], 1, fill, NULL));
-		fprintf(dat, " %g %g\n", value(XMM, sizes[s], 2, false, NULL),
-			value(MUTEX, sizes[s], 2, false, NULL));
+				xmm_bench_dat_value(dat, value((enum way)w, sizes[s], 1, fill, NULL));
+		xmm_bench_dat_value(dat, value(XMM, sizes[s], 2, false, NULL));
+		xmm_bench_dat_value(dat, value(MUTEX, sizes[s], 2, false, NULL));
+		fputc('\n', dat);
 	}
 	fclose(dat);
 }
@@ -720,6 +721,10 @@ int main(int argc, char **argv)
 	len = readlink("/proc/self/exe", self_exe, sizeof(self_exe) - 1);
 	if (len > 0)
 		self_exe[len] = '\0';
+	xmm_bench_usage("bench_pinpool: the pinned buffer pool (xmm/pinpool.h), seed 002: alloc/free pairs of\n"
+		"1, 4 and 64 pages on 1 and 2 threads against mlock and mmap per call and a mutex\n"
+		"cache; system calls per pair under strace, and interrupts.\n"
+		"It has no flags of its own (--steady is internal: the strace check runs it).\n");
 	xmm_bench_parse(&argc, argv, &o);
 	round_seconds = o.quick ? 0.5e-3 : 1e-3;
 	measure_background(o.quick ? 0.2 : 1.0);

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * bench_scrub: destroying a guest of real memory (seed 001) with the scrub
- * queues (xmm/scrub.h, the daemon and arena of xmm/scrubd.h) against the
+ * queues (xmm/scrub.h, the daemon and arena of xmm/user/scrubd.h and xmm/user/scrub_arena.h) against the
  * seed's synchronous scrub and the RFC patch's spinlocked page list
  * (baselines/scrub_xen.c), all in the same run over the same memory.
  *
@@ -574,15 +574,52 @@ static void report(const struct xmm_bench_opts *o, uint64_t gib)
 		    "ns/pair", false, 0, NULL);
 	}
 
-	FILE *dat = xmm_bench_dat_open(o, "scrub", "label GB/s (%llu GiB guest)",
+	FILE *dat = xmm_bench_dat_open(o, "scrub", "label kind GB/s lo hi (%llu GiB guest; kind 0: "
+				       "what the machine can do, 1: a baseline, 2: libxmm)",
 				       (unsigned long long)gib);
 
 	if (!dat)
 		return;
-	fprintf(dat, "\"NT stores 1T\" %g\n\"memset 1T\" %g\n\"libxmm 1 worker\" %g\n", nt1, ms1, w1);
-	fprintf(dat, "\"NT stores 2T\" %g\n\"libxmm 2 workers\" %g\n", nt2, w2);
-	fprintf(dat, "\"RFC 1 tasklet\" %g\n\"sync 4 KiB (seed)\" %g\n",
-		xmm_bench_value_of("scrub/destroy/rfc", "GBps"), xmm_bench_value_of("scrub/destroy/sync", "GBps"));
+	static const struct {
+		const char *label;
+		int kind;
+		const char *bench, *counter;
+	} bars[] = {
+		{ "NT stores, 1 thread", 0, "scrub/destroy/libxmm/workers:1", "nt_GBps" },
+		{ "memset, 1 thread", 0, "scrub/bandwidth/memset/threads:1", "GBps" },
+		{ "libxmm, 1 worker", 2, "scrub/destroy/libxmm/workers:1", "GBps" },
+		{ "NT stores, 2 threads", 0, "scrub/destroy/libxmm/workers:2", "nt_GBps" },
+		{ "libxmm, 2 workers", 2, "scrub/destroy/libxmm/workers:2", "GBps" },
+		{ "RFC: 1 tasklet", 1, "scrub/destroy/rfc", "GBps" },
+		{ "seed: sync 4 KiB", 1, "scrub/destroy/sync", "GBps" },
+	};
+	for (size_t i = 0; i < sizeof(bars) / sizeof(bars[0]); i++) {
+		fprintf(dat, "\"%s\" %d", bars[i].label, bars[i].kind);
+		xmm_bench_dat_value(dat, xmm_bench_value_of(bars[i].bench, bars[i].counter));
+		fputc('\n', dat);
+	}
+	fclose(dat);
+
+	/* The seed's headline: how long the destroy takes to return. */
+	dat = xmm_bench_dat_open(o, "scrub_destroy", "label kind seconds lo hi (%llu GiB guest; "
+				 "kind 1: a baseline, 2: libxmm)", (unsigned long long)gib);
+	if (!dat)
+		return;
+	static const struct {
+		const char *label;
+		int kind;
+		const char *bench;
+	} destroy[] = {
+		{ "seed: sync 4 KiB memset", 1, "scrub/destroy/sync" },
+		{ "RFC: spinlocked page list", 1, "scrub/destroy/rfc" },
+		{ "libxmm, 1 worker", 2, "scrub/destroy/libxmm/workers:1" },
+		{ "libxmm, 2 workers", 2, "scrub/destroy/libxmm/workers:2" },
+	};
+	for (size_t i = 0; i < sizeof(destroy) / sizeof(destroy[0]); i++) {
+		fprintf(dat, "\"%s\" %d", destroy[i].label, destroy[i].kind);
+		xmm_bench_dat_value(dat, xmm_bench_value_of(destroy[i].bench, "destroy_s"));
+		fputc('\n', dat);
+	}
 	fclose(dat);
 }
 
@@ -609,6 +646,11 @@ int main(int argc, char **argv)
 	uint64_t gib;
 	int out = 1;
 
+	xmm_bench_usage("bench_scrub: the scrub queues (xmm/scrub.h, xmm/user/scrubd.h), seed 001: destroying\n"
+		"a guest of real memory against the seed's synchronous scrub and the RFC's page list;\n"
+		"bandwidth, yield gaps, take latency, queue cost against ck and liburcu queues.\n"
+		"Its own flags:\n"
+		"  --gib N            the guest, N GiB of memory (default 8, --quick 1)\n");
 	xmm_bench_parse(&argc, argv, &o);
 	opts = &o;
 	gib = o.quick ? 1 : 8;

@@ -5,10 +5,15 @@
 
 #include <benchmark/benchmark.h>
 
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
 #include <cstring>
 #include <map>
 #include <string>
 #include <vector>
+
+#include <unistd.h>
 
 struct xmm_bench_state {
 	benchmark::State *st;
@@ -20,6 +25,9 @@ struct result {
 	double ns = 0;
 	bool have_median = false;
 	std::map<std::string, double> counters;
+	// Every repetition's value (ns, and each counter): the spread of the median.
+	std::vector<double> ns_runs;
+	std::map<std::string, std::vector<double>> counter_runs;
 };
 
 std::map<std::string, result> &results()
@@ -35,12 +43,20 @@ double to_ns(double v, benchmark::TimeUnit u)
 	return v / benchmark::GetTimeUnitMultiplier(u) * 1e9;
 }
 
-// Prints as usual, and keeps each run's time and counters by benchmark name.
+long total_runs = 0; // runs registered: one per repetition
+const char *progress_name = "bench";
+
+// Prints as usual (in colour only when asked or on a terminal), keeps each run's
+// time and counters by benchmark name, and tells stderr how far the run is.
 class capture_reporter : public benchmark::ConsoleReporter {
       public:
+	explicit capture_reporter(OutputOptions o) : ConsoleReporter(o) {}
+
 	void ReportRuns(const std::vector<Run> &runs) override
 	{
 		for (const Run &run : runs) {
+			if (run.run_type != Run::RT_Aggregate)
+				progress(run.run_name.function_name);
 			if (run.error_occurred) {
 				errors++;
 				continue;
@@ -49,6 +65,11 @@ class capture_reporter : public benchmark::ConsoleReporter {
 			if (median && run.aggregate_name != "median")
 				continue;
 			result &r = results()[run.run_name.function_name];
+			if (!median) {
+				r.ns_runs.push_back(to_ns(run.GetAdjustedRealTime(), run.time_unit));
+				for (const auto &c : run.counters)
+					r.counter_runs[c.first].push_back(c.second.value);
+			}
 			if (r.have_median && !median)
 				continue;
 			r.ns = to_ns(run.GetAdjustedRealTime(), run.time_unit);
@@ -58,7 +79,41 @@ class capture_reporter : public benchmark::ConsoleReporter {
 		}
 		ConsoleReporter::ReportRuns(runs);
 	}
+
+      private:
+	using clock = std::chrono::steady_clock;
+	clock::time_point start = clock::now(), last = start;
+	long done = 0;
+
+	// At most one line every 5 s: which benchmark, how far, about how long is left.
+	void progress(const std::string &name)
+	{
+		auto now = clock::now();
+		double el = std::chrono::duration<double>(now - start).count();
+
+		done++;
+		if (std::chrono::duration<double>(now - last).count() < 5 || total_runs <= 0)
+			return;
+		last = now;
+		double left = done < total_runs ? el / done * (total_runs - done) : 0;
+		std::fprintf(stderr, "[%s] %ld/%ld runs, %.0f s elapsed, about %.0f s left (%s)\n",
+			     progress_name, done, total_runs, el, left, name.c_str());
+	}
 };
+
+// --benchmark_color: Google Benchmark applies it to its own reporter, not to one
+// passed in, so the shim reads it too ("auto", the default: colour on a terminal).
+bool want_color(const std::vector<char *> &args)
+{
+	std::string v = "auto";
+
+	for (char *a : args)
+		if (a && std::strncmp(a, "--benchmark_color=", 18) == 0)
+			v = a + 18;
+	if (v == "auto")
+		return isatty(STDOUT_FILENO);
+	return v == "true" || v == "yes" || v == "1";
+}
 
 benchmark::TimeUnit unit_of(xmm_bench_unit u)
 {
@@ -96,6 +151,7 @@ void xmm_bench_add(const struct xmm_bench *b)
 		bm->Threads(b->threads);
 	if (b->repetitions > 0)
 		bm->Repetitions(b->repetitions);
+	total_runs += b->repetitions > 0 ? b->repetitions : 1;
 	if (b->iterations > 0)
 		bm->Iterations(b->iterations);
 	else if (b->min_time > 0)
@@ -191,7 +247,10 @@ int xmm_bench_run(int *argc, char **argv, const char *json)
 	benchmark::Initialize(&n, args.data());
 	if (benchmark::ReportUnrecognizedArguments(n, args.data()))
 		return 2;
-	capture_reporter rep;
+	const char *slash = std::strrchr(argv[0], '/');
+	progress_name = slash ? slash + 1 : argv[0];
+	capture_reporter rep(want_color(args) ? benchmark::ConsoleReporter::OO_Defaults
+					      : benchmark::ConsoleReporter::OO_Tabular);
 	benchmark::RunSpecifiedBenchmarks(&rep);
 	benchmark::Shutdown();
 	return errors ? 1 : 0;
@@ -208,6 +267,25 @@ bool xmm_bench_ns(const char *name, double *ns)
 	if (it == results().end())
 		return false;
 	*ns = it->second.ns;
+	return true;
+}
+
+bool xmm_bench_spread(const char *name, const char *counter, double *lo, double *hi)
+{
+	auto it = results().find(name);
+	if (it == results().end())
+		return false;
+	const std::vector<double> *v = &it->second.ns_runs;
+	if (counter) {
+		auto c = it->second.counter_runs.find(counter);
+		if (c == it->second.counter_runs.end())
+			return false;
+		v = &c->second;
+	}
+	if (v->size() < 2)
+		return false;
+	*lo = *std::min_element(v->begin(), v->end());
+	*hi = *std::max_element(v->begin(), v->end());
 	return true;
 }
 

@@ -79,6 +79,13 @@ struct xmm_bench_opts {
 };
 void xmm_bench_parse(int *argc, char **argv, struct xmm_bench_opts *o);
 
+/*
+ * What --help prints about this binary, before the common options: a line on
+ * what it measures, then its own flags, one per line ("  --gib N   ..."). Call
+ * before xmm_bench_parse, which prints it and exits on --help or -h.
+ */
+void xmm_bench_usage(const char *text);
+
 /* Seconds each benchmark registered from now on runs by default (set by xmm_bench_parse). */
 void xmm_bench_set_default_min_time(double seconds);
 
@@ -93,6 +100,9 @@ int xmm_bench_run(int *argc, char **argv, const char *json);
 bool xmm_bench_ns(const char *name, double *ns);
 /* A counter's value as reported (rates already divided). */
 bool xmm_bench_value(const char *name, const char *counter, double *v);
+/* The lowest and highest of a repeated benchmark's runs (@counter NULL: real ns per
+ * iteration); false if it ran fewer than twice. */
+bool xmm_bench_spread(const char *name, const char *counter, double *lo, double *hi);
 
 /*
  * Report rows: one line per comparison of libxmm against a baseline measured
@@ -111,6 +121,8 @@ struct xmm_report_row {
 	bool higher_is_better;
 	double target_ratio;   /* 0: no target */
 	const char *target;    /* human text, e.g. ">=10x" */
+	/* The lowest and highest run of each side (0, 0: a single run or unknown). */
+	double base_lo, base_hi, xmm_lo, xmm_hi;
 };
 void xmm_report_row(const struct xmm_bench_opts *o, const struct xmm_report_row *r);
 /* Missing results make a row that says so instead of a number. */

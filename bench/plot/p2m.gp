@@ -1,15 +1,20 @@
-# ns per get by access pattern and structure (gnuplot -e "dir='report'" p2m.gp)
-set terminal pngcairo size 900,600
+# Seed 004 (gnuplot -e "dir='report'; caption='...'" p2m.gp): ns per get by access pattern and
+# structure. p2m.dat: label, then ns lo hi for dense tree linear portable.
+if (!exists("caption")) caption = ''
+set terminal pngcairo size 1000,600 font ',10'
 set output dir.'/p2m.png'
-set title 'seed 004: p2m lookups by access pattern (ns per get, lower is better; scenario in p2m.dat)'
+guest = system("sed -n '1s/^# ns per get; //p' '".dir."/p2m.dat'")
+set title "seed 004: p2m lookups, guest of ".guest." (ns per get, log; lower is better;\nbars: lowest and highest run)\n{/*0.8 ".caption."}"
+set bmargin 5
 set style data histogram
-set style histogram clustered gap 1
-set style fill solid 0.8 border -1
-set ylabel 'ns per get'
+set style histogram errorbars gap 1 lw 1
+set style fill solid 0.85 border -1
+set ylabel 'ns per get (log)'
 set logscale y
+set yrange [0.5:*]
 set grid ytics
 set key top left
-plot dir.'/p2m.dat' using 2:xtic(1) title 'dense array (2 GiB)', \
-     ''             using 3 title '3-level tree (Linux <3.19)', \
-     ''             using 4 title 'libxmm linear', \
-     ''             using 5 title 'libxmm portable'
+plot dir.'/p2m.dat' using 2:3:4:xtic(1) lc rgb '#aaaaaa' title 'dense array (the limit)', \
+     ''             using 5:6:7 lc rgb '#4477aa' title '3-level tree (Linux before 3.19)', \
+     ''             using 8:9:10 lc rgb '#ee7733' title 'libxmm, linear backend', \
+     ''             using 11:12:13 lc rgb '#ffbb66' title 'libxmm, portable backend'
