@@ -186,11 +186,6 @@ size_t xmm_scrub_size(unsigned int nnodes);
 int xmm_scrub_init(struct xmm_scrub *s, unsigned int nnodes, const uint8_t *distance,
 		   uint64_t chunk_pages, const struct xmm_scrub_ops *ops, void *ctx);
 
-/* User space only (libxmm/user): the object in its own aligned heap memory. */
-int xmm_scrub_create(struct xmm_scrub **out, unsigned int nnodes, const uint8_t *distance,
-		     uint64_t chunk_pages, const struct xmm_scrub_ops *ops, void *ctx);
-void xmm_scrub_destroy(struct xmm_scrub *s);
-
 /*
  * Queue the dirty extent [pfn, pfn + npages) of @node: O(1), lock-free, no
  * allocation, never touches the memory. Returns 0, or XMM_EINVAL (nothing

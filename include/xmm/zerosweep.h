@@ -101,10 +101,6 @@ size_t xmm_zerosweep_size(uint64_t npages, unsigned int order);
  */
 int xmm_zerosweep_init(struct xmm_zerosweep *s, uint64_t npages, unsigned int order);
 
-/* User space only (libxmm/user): a sweep in its own heap memory. */
-int xmm_zerosweep_create(struct xmm_zerosweep **out, uint64_t npages, unsigned int order);
-void xmm_zerosweep_destroy(struct xmm_zerosweep *s);
-
 /* Pages per superpage (2^order) and superpages covered. */
 uint64_t xmm_zerosweep_superpage_pages(const struct xmm_zerosweep *s);
 uint64_t xmm_zerosweep_superpages(const struct xmm_zerosweep *s);

@@ -13,6 +13,11 @@
 extern "C" {
 #endif
 
+/* The object in aligned heap memory: 0, XMM_EINVAL or XMM_ENOMEM (*out untouched). */
+int xmm_scrub_create(struct xmm_scrub **out, unsigned int nnodes, const uint8_t *distance,
+		     uint64_t chunk_pages, const struct xmm_scrub_ops *ops, void *ctx);
+void xmm_scrub_destroy(struct xmm_scrub *s);
+
 #ifdef __cplusplus
 }
 #endif

@@ -12,6 +12,10 @@
 extern "C" {
 #endif
 
+/* A sweep in heap memory: 0, XMM_EINVAL or XMM_ENOMEM (*out untouched). */
+int xmm_zerosweep_create(struct xmm_zerosweep **out, uint64_t npages, unsigned int order);
+void xmm_zerosweep_destroy(struct xmm_zerosweep *s);
+
 #ifdef __cplusplus
 }
 #endif
