@@ -306,8 +306,14 @@ static void bm_libxmm(struct xmm_bench_state *st, void *arg)
 		/* A sleeping worker woken by the first put, plus one chunk of zeroing. */
 		xmm_bench_counter(st, "first_clean_us",
 				  (double)atomic_load(&g.first_clean_ns) / 1e3 - t0 * 1e6, 0);
-		if (atomic_load(&g.cleaned) != g.npages || !guest_zero())
-			xmm_bench_error(st, "not every page came back zero");
+		if (atomic_load(&g.cleaned) != g.npages || !guest_zero()) {
+			char why[160];
+
+			snprintf(why, sizeof(why), "not every page came back zero: %llu of %llu "
+				 "pages cleaned, guest %s", (unsigned long long)atomic_load(&g.cleaned),
+				 (unsigned long long)g.npages, guest_zero() ? "zero" : "NOT zero");
+			xmm_bench_error(st, why);
+		}
 	}
 }
 

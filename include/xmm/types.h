@@ -39,7 +39,7 @@ typedef uint64_t xmm_epoch_t;
 #if defined(__GNUC__)
 #define XMM_LIKELY(x) __builtin_expect(!!(x), 1)
 #define XMM_UNLIKELY(x) __builtin_expect(!!(x), 0)
-#define XMM_ALIGNED(n) __attribute__((aligned(n)))
+#define XMM_ALIGNED(n) __attribute__((__aligned__(n)))
 #else
 #define XMM_LIKELY(x) (x)
 #define XMM_UNLIKELY(x) (x)

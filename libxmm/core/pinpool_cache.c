@@ -13,7 +13,7 @@ _Static_assert(34 + 2 == XMM_PIN_CACHE_SLOTS, "cache slots");
 /* ---- caches ----------------------------------------------------------------------- */
 
 /* Push slots [from, to) of cached class @cls onto its list as one chain. */
-static void cache_flush(struct xmm_pinpool *p, struct xmm_pin_cache *c, uint32_t cls,
+static void cache_spill(struct xmm_pinpool *p, struct xmm_pin_cache *c, uint32_t cls,
 			uint32_t from, uint32_t to)
 {
 	uint32_t *s = &c->slot[cache_off[cls]];
@@ -28,7 +28,7 @@ static void cache_flush(struct xmm_pinpool *p, struct xmm_pin_cache *c, uint32_t
 void xmm_pin_cache_drain(struct xmm_pinpool *p, struct xmm_pin_cache *c)
 {
 	for (uint32_t cls = 0; cls < p->ncached; cls++) {
-		cache_flush(p, c, cls, 0, c->count[cls]);
+		cache_spill(p, c, cls, 0, c->count[cls]);
 		c->count[cls] = 0;
 	}
 }
@@ -194,7 +194,7 @@ int xmm_pin_cache_free(struct xmm_pinpool *p, struct xmm_pin_cache *c, void *buf
 				/* Full: the older half goes to the list in one CAS. */
 				uint32_t half = n / 2, *s = &c->slot[cache_off[cls]];
 
-				cache_flush(p, c, cls, 0, half);
+				cache_spill(p, c, cls, 0, half);
 				for (uint32_t i = half; i < n; i++)
 					s[i - half] = s[i];
 				n -= half;

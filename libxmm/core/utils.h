@@ -2,9 +2,9 @@
 /*
  * utils.h - what every core file shares (internal; not installed).
  *
- * Names carry the xmm_ prefix although nothing here is public: the core is
- * compiled inside kernels whose own headers define ilog2 and friends as
- * macros.
+ * Names carry the xmm_ prefix although nothing here is public, and
+ * attributes are spelled __x__: the core is compiled inside kernels whose own
+ * headers define ilog2, always_inline and friends as macros.
  */
 #ifndef XMM_CORE_UTILS_H
 #define XMM_CORE_UTILS_H
@@ -13,7 +13,7 @@
 #include <xmm/types.h>
 
 #if defined(__GNUC__)
-#define XMM_ALWAYS_INLINE inline __attribute__((always_inline))
+#define XMM_ALWAYS_INLINE inline __attribute__((__always_inline__))
 #else
 #define XMM_ALWAYS_INLINE inline
 #endif
