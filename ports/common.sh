@@ -318,9 +318,9 @@ ports_init_lib() {
 XMM_PASS_BYTE=$PORTS_PASS_BYTE
 XMM_FAIL_BYTE=$PORTS_FAIL_BYTE
 xmm_mounts() {
-	mountpoint -q /proc || mount -t proc proc /proc
-	mountpoint -q /sys || mount -t sysfs sysfs /sys
-	mountpoint -q /dev || mount -t devtmpfs devtmpfs /dev
+	[ -e /proc/self ] || mount -t proc proc /proc
+	[ -d /sys/kernel ] || mount -t sysfs sysfs /sys
+	[ -e /dev/null ] || mount -t devtmpfs devtmpfs /dev
 }
 xmm_exit() {
 	xmm_mounts 2>/dev/null
