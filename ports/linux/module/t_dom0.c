@@ -10,6 +10,8 @@
 #include "selftest.h"
 
 #include <linux/sched.h>
+#include <linux/slab.h>
+#include <linux/string.h>
 #include <linux/timekeeping.h>
 #include <xen/xen.h>
 #include <asm/xen/page.h>
@@ -44,26 +46,40 @@ static inline u64 run_value(const struct run *r, u64 pfn)
 	return r->mfn + (pfn - r->start);
 }
 
-static int scan(u64 n, struct run *runs, unsigned int *nruns, struct build_stats *bs)
+/* One kthread's share of the scan: pfns [lo, hi) into its own slice of runs. */
+struct scan_part {
+	u64 lo, hi;
+	struct run *runs;
+	unsigned int nruns, max;
+	struct build_stats bs;
+	int rc;
+};
+
+struct scan_job {
+	struct scan_part part[NR_CPUS];
+	int stop;
+};
+
+static int scan_part(void *arg, unsigned int i)
 {
+	struct scan_part *sp = &((struct scan_job *)arg)->part[i];
 	struct run *r = NULL;
 	u64 pfn;
 
-	*nruns = 0;
-	for (pfn = 0; pfn < n; pfn++) {
+	for (pfn = sp->lo; pfn < sp->hi; pfn++) {
 		unsigned long e = __pfn_to_mfn(pfn);
 		u64 kind = e == IDENTITY_FRAME(pfn) ? IDENTITY_FRAME_BIT : e;
 
 		if (e == INVALID_P2M_ENTRY)
-			bs->missing++;
+			sp->bs.missing++;
 		else if (kind == IDENTITY_FRAME_BIT)
-			bs->identity++;
+			sp->bs.identity++;
 		else
-			bs->mapped++;
+			sp->bs.mapped++;
 		if (!r || run_value(r, pfn) != e) {
-			if (*nruns == MAX_RUNS)
+			if (sp->nruns == sp->max)
 				return -ENOSPC;
-			r = &runs[(*nruns)++];
+			r = &sp->runs[sp->nruns++];
 			*r = (struct run){ pfn, 0, kind };
 		}
 		r->len++;
@@ -71,6 +87,32 @@ static int scan(u64 n, struct run *runs, unsigned int *nruns, struct build_stats
 			cond_resched();
 	}
 	return 0;
+}
+
+/* Every pfn through __pfn_to_mfn, one slice per online CPU in parallel; the
+ * runs end up in pfn order, split at the slices' borders. */
+static int scan(u64 n, struct run *runs, unsigned int *nruns, struct build_stats *bs)
+{
+	unsigned int nt = num_online_cpus(), i, per = MAX_RUNS / nt;
+	struct scan_job *job = kzalloc(sizeof(*job), GFP_KERNEL);
+	int rc;
+
+	if (!job)
+		return -ENOMEM;
+	for (i = 0; i < nt; i++)
+		job->part[i] = (struct scan_part){ .lo = n * i / nt, .hi = n * (i + 1) / nt,
+						   .runs = runs + (size_t)i * per, .max = per };
+	rc = xt_run_threads(nt, scan_part, job, true, &job->stop);
+	*nruns = 0;
+	for (i = 0; i < nt && !rc; i++) {
+		memmove(runs + *nruns, job->part[i].runs, job->part[i].nruns * sizeof(*runs));
+		*nruns += job->part[i].nruns;
+		bs->mapped += job->part[i].bs.mapped;
+		bs->identity += job->part[i].bs.identity;
+		bs->missing += job->part[i].bs.missing;
+	}
+	kfree(job);
+	return rc;
 }
 
 static int build(struct xmm_p2m *p, const struct run *runs, unsigned int nruns)
@@ -89,6 +131,43 @@ static int build(struct xmm_p2m *p, const struct run *runs, unsigned int nruns)
 	return rc;
 }
 
+/* The comparison, one share of the runs per kthread. */
+struct compare_job {
+	const struct run *runs;
+	unsigned int nruns, nt;
+	struct xmm_p2m *p[2];
+	int stop;
+	struct {
+		u64 mism[2], first_bad;
+	} part[NR_CPUS];
+};
+
+static int compare_part(void *arg, unsigned int t)
+{
+	struct compare_job *cj = arg;
+	unsigned int i, b;
+	u64 pfn;
+
+	for (i = t; i < cj->nruns; i += cj->nt) {
+		const struct run *r = &cj->runs[i];
+
+		for (pfn = r->start; pfn < r->start + r->len; pfn++) {
+			u64 e = run_value(r, pfn);
+
+			for (b = 0; b < 2; b++) {
+				if (xmm_p2m_get(cj->p[b], pfn) == e)
+					continue;
+				if (!cj->part[t].mism[0] && !cj->part[t].mism[1])
+					cj->part[t].first_bad = pfn;
+				cj->part[t].mism[b]++;
+			}
+			if ((pfn & 0xffff) == 0)
+				cond_resched();
+		}
+	}
+	return 0;
+}
+
 static volatile u64 sink;
 
 int xt_dom0_p2m(char *detail, size_t len)
@@ -101,6 +180,7 @@ int xt_dom0_p2m(char *detail, size_t len)
 	size_t size[2] = { 0, 0 };
 	unsigned int b, j, r, i, nruns = 0;
 	struct run *runs = NULL;
+	struct compare_job *cj = NULL;
 	u64 scan_ms;
 	int rc = -ENOMEM;
 
@@ -145,26 +225,29 @@ int xt_dom0_p2m(char *detail, size_t len)
 			goto out;
 		}
 	}
-	/* Every pfn: both maps against the kernel's answer. */
-	for (i = 0; i < nruns; i++) {
-		const struct run *r = &runs[i];
-
-		if (r->mfn != INVALID_P2M_ENTRY && r->mfn != IDENTITY_FRAME_BIT)
-			hi = r->start + r->len;
-		for (pfn = r->start; pfn < r->start + r->len; pfn++) {
-			u64 e = run_value(r, pfn);
-
-			for (b = 0; b < 2; b++) {
-				if (xmm_p2m_get(p[b], pfn) == e)
-					continue;
-				if (!mism[0] && !mism[1])
-					first_bad = pfn;
-				mism[b]++;
-			}
-			if ((pfn & 0xffff) == 0)
-				cond_resched();
-		}
+	/* Every pfn: both maps against the kernel's answer, the runs split over the CPUs. */
+	cj = kzalloc(sizeof(*cj), GFP_KERNEL);
+	rc = -ENOMEM;
+	if (!cj)
+		goto out;
+	cj->runs = runs;
+	cj->nruns = nruns;
+	cj->p[0] = p[0];
+	cj->p[1] = p[1];
+	cj->nt = num_online_cpus();
+	rc = xt_run_threads(cj->nt, compare_part, cj, true, &cj->stop);
+	if (rc)
+		goto out;
+	for (i = 0; i < cj->nt; i++) {
+		mism[0] += cj->part[i].mism[0];
+		mism[1] += cj->part[i].mism[1];
+		if (cj->part[i].mism[0] + cj->part[i].mism[1] && !(mism[0] + mism[1] -
+		    cj->part[i].mism[0] - cj->part[i].mism[1]))
+			first_bad = cj->part[i].first_bad;
 	}
+	for (i = 0; i < nruns; i++)
+		if (runs[i].mfn != INVALID_P2M_ENTRY && runs[i].mfn != IDENTITY_FRAME_BIT)
+			hi = runs[i].start + runs[i].len;
 	/* And a sample straight from the kernel again: nothing changed meanwhile. */
 	for (j = 0; j < NRAND; j++) {
 		pfn = xt_rand(&rng) % n;
@@ -200,8 +283,8 @@ int xt_dom0_p2m(char *detail, size_t len)
 #define NS(x) (x) * 100 / done / 100, (x) * 100 / done % 100
 #define RATIO(x, y) (x) * 1000 / max((y), 1ULL) / 1000, (x) * 1000 / max((y), 1ULL) % 1000
 	snprintf(detail, len,
-		 "%llu pfns compared (%llu mapped, %llu identity, %llu missing, %u runs; kernel scan %llu ms): mismatches linear %llu, portable %llu",
-		 n, bs.mapped, bs.identity, bs.missing, nruns, scan_ms, mism[0], mism[1]);
+		 "%llu pfns compared (%llu mapped, %llu identity, %llu missing, %u runs; kernel scan on %u CPUs %llu ms): mismatches linear %llu, portable %llu",
+		 n, bs.mapped, bs.identity, bs.missing, nruns, num_online_cpus(), scan_ms, mism[0], mism[1]);
 	for (r = 0; r < 2; r++)
 		pr_info("dom0-p2m: %llu random lookups over %s (%llu pfns): __pfn_to_mfn %llu.%02llu ns, xmm_p2m_get linear %llu.%02llu ns (ratio %llu.%03llu), portable %llu.%02llu ns (ratio %llu.%03llu)\n",
 			done, r ? "the RAM part" : "every pfn", r ? hi : n, NS(ns[r][0]),
@@ -225,5 +308,6 @@ out:
 	}
 	xt_vfree(rnd, NRAND * sizeof(u64));
 	xt_vfree(runs, MAX_RUNS * sizeof(*runs));
+	kfree(cj);
 	return rc;
 }

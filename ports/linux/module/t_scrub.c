@@ -128,17 +128,17 @@ static int worker(void *arg, unsigned int i)
 	unsigned int ncpus = num_online_cpus();
 
 	if (i == ncpus) { /* the taker: blocks of 1..8 pages from nodes with CPUs */
-		u64 rng = 0x853c49e6748fea9bULL, x;
+		u64 rng = 0x853c49e6748fea9bULL, k;
+		int rc = 0;
 
-		WRITE_ONCE(st->taker_started, 1);
-		while (pending_all(st) && !READ_ONCE(st->stop)) {
+		/* The first takes before the workers start, then beside them. */
+		for (k = 0; pending_all(st) && !READ_ONCE(st->stop); k++) {
+			u64 y = xt_rand(&rng), n = 1ULL << ((y >> 16) % 4);
+			unsigned int node = y % st->nnodes;
 			xmm_pfn_t pfn;
-			unsigned int node;
-			u64 n;
 
-			x = xt_rand(&rng);
-			node = x % st->nnodes;
-			n = 1ULL << ((x >> 16) % 4);
+			if (k == 32)
+				WRITE_ONCE(st->taker_started, 1);
 			if (!node_state(node, N_CPU))
 				continue;
 			atomic64_inc(&st->take_calls);
@@ -148,10 +148,13 @@ static int worker(void *arg, unsigned int i)
 				atomic64_inc(&st->takes);
 			}
 			cond_resched();
-			if (ktime_get_ns() > st->deadline)
-				return -ETIMEDOUT;
+			if (ktime_get_ns() > st->deadline) {
+				rc = -ETIMEDOUT;
+				break;
+			}
 		}
-		return 0;
+		WRITE_ONCE(st->taker_started, 1);
+		return rc;
 	}
 	/* Start together with the taker, so that it meets queued memory. */
 	while (!READ_ONCE(st->taker_started) && !READ_ONCE(st->stop))
