@@ -26,7 +26,9 @@ source "$root/ports/common.sh"
 
 boot_timeout=${XMM_XEN_BOOT_TIMEOUT:-240}
 balloon_mib=256
-xen_cmdline_common="console=com1 com1=115200,8n1 console_timestamps=boot loglvl=all guest_loglvl=all dom0_mem=768M,max:768M dom0_max_vcpus=2 scrub_domheap=1 bootscrub=idle"
+# Xen 4.17 matches option names exactly: the domheap scrub option is "scrub-domheap"
+# ("scrub_domheap=1" is silently ignored and nothing freed by dom0 would be scrubbed).
+xen_cmdline_common="console=com1 com1=115200,8n1 console_timestamps=boot loglvl=all guest_loglvl=all dom0_mem=768M,max:768M dom0_max_vcpus=2 scrub-domheap=1 bootscrub=idle"
 t_start=$SECONDS
 
 ports_step "xen: host packages"
@@ -119,15 +121,24 @@ echo "    dom0 kernel: linux-image-$abi $PORTS_DEB_VERSION"
 ports_step "xen: initramfs"
 run=$XMM_CACHE/xen/run
 rm -rf "$run"
-mkdir -p "$run/st/lib"
+mkdir -p "$run/st/lib/modules" "$run/st/bin"
 ports_init_lib >"$run/st/lib/ports.sh"
+# xenkeys: debug keys from dom0 (no toolstack here), against this Xen's public headers.
+gcc -static -O2 -Wall -Werror -iquote "$src/xen/include/public" -o "$run/st/bin/xenkeys" \
+	"$here/dom0/xenkeys.c" || ports_die "building dom0/xenkeys.c failed"
+privcmd=$PORTS_DEB_DIR/lib/modules/$abi/kernel/drivers/xen/xen-privcmd.ko
+[ -f "$privcmd" ] || ports_die "no xen-privcmd.ko in linux-image-$abi"
+cp "$privcmd" "$run/st/lib/modules/"
 cat >"$run/st/init" <<EOF
 #!/bin/sh
 # dom0 /init: balloon ${balloon_mib} MiB out to Xen (which must scrub it: scrub_domheap=1)
 # and back in, then report through isa-debug-exit.
 . /lib/ports.sh
 xmm_mounts
-echo "XMM-XEN: /init reached"
+echo "XMM-XEN: /init reached, dom0 up \$(cut -d' ' -f1 /proc/uptime) s"
+insmod /lib/modules/xen-privcmd.ko || xmm_fail "insmod xen-privcmd"
+keys() { echo "XMM-XEN: debug keys \$1 (\$2)"; xenkeys "\$1" || xmm_fail "xenkeys \$1"; sleep 0.5; }
+keys XH "before the balloon"
 [ "\$(cat /sys/hypervisor/type 2>/dev/null)" = xen ] || xmm_fail "not running on Xen"
 b=/sys/devices/system/xen_memory/xen_memory0
 [ -w \$b/target_kb ] || xmm_fail "no balloon driver (\$b/target_kb)"
@@ -145,12 +156,17 @@ echo "XMM-XEN: balloon out from \$orig kB to \$out kB"
 echo \$out >\$b/target_kb
 wait_kb -le \$out || xmm_fail "balloon out stuck at \$(cur) kB"
 echo "XMM-XEN: ballooned out: \$(cur) kB"
-# Give Xen's idle loops time to scrub what came back before asking for it again.
-sleep 4
+# Probe twice a second for 5 s: the console then shows when the freed memory was all
+# scrubbed (stock: H stops printing "unscrubbed pages"; libxmm: X says "0 pending").
+i=1
+while [ \$i -le 10 ]; do keys XH "probe \$i"; i=\$((i + 1)); done
+keys XH "after the balloon out"
 echo \$orig >\$b/target_kb
 wait_kb -ge \$orig || xmm_fail "balloon in stuck at \$(cur) kB"
 echo "XMM-XEN: ballooned back in: \$(cur) kB"
-sleep 2
+sleep 1
+keys XH "after the balloon in"
+sleep 1
 xmm_pass
 EOF
 chmod +x "$run/st/init"
@@ -162,8 +178,14 @@ boot() {
 	local name=$1 elf=$2 fifo=$run/$1.fifo rc
 	rm -f "$fifo"
 	mkfifo "$fifo"
-	awk -v t0="$(date +%s.%N)" '{ "date +%s.%N" | getline t; close("date +%s.%N");
-		printf "[%7.2f] %s\n", t - t0, $0; fflush() }' <"$fifo" >"$run/$name.log" &
+	# bash reads the fifo unbuffered, so each line gets the time it arrived
+	(
+		t0=${EPOCHREALTIME/./}
+		while IFS= read -r line; do
+			t=${EPOCHREALTIME/./}
+			printf '[%4d.%02d] %s\n' $(((t - t0) / 1000000)) $(((t - t0) / 10000 % 100)) "$line"
+		done
+	) <"$fifo" >"$run/$name.log" &
 	local reader=$!
 	set +e
 	ports_qemu "xen-$name" "$boot_timeout" "$fifo" "$PORTS_PASS_CODE" -- \
@@ -215,8 +237,53 @@ pending=$(num_before pending "$last")
 	ports_die "libxmm: the last drain shows ${freed:-0} pages freed, not the $ballooned ballooned out: $last"
 [ "${pending:-1}" -eq 0 ] && [ $((scrubbed + taken)) -eq "$put" ] ||
 	ports_die "libxmm: pages put ($put) are not all scrubbed ($scrubbed) or taken ($taken): $last"
-echo "    stock:  $(show 'XMM-XEN: /init reached' "$S" | head -1)"
-echo "    libxmm: $(show 'XMM-XEN: /init reached' "$L" | head -1)"
-show 'libxmm:' "$L"
-echo "    boot to /init: stock $(at 'XMM-XEN: /init reached' "$S") s, libxmm $(at 'XMM-XEN: /init reached' "$L") s (from qemu start)"
+
+# The figures (wall seconds since qemu started; Xen's own clock in its lines' brackets).
+echo "--- figures (host: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//'), qemu TCG)"
+for cfg in stock libxmm; do
+	echo "    build $cfg: $(cat "$build/build-$cfg.seconds") s"
+done
+for f in "$S" "$L"; do
+	n=$(basename "$f" .log)
+	echo "    $n: /init reached at $(at 'XMM-XEN: /init reached' "$f") s after qemu started" \
+		"($(grep -a -m1 -o 'dom0 up [0-9.]* s' "$f") after dom0's kernel started)"
+done
+echo "    libxmm boot lines:"
+show 'libxmm: (flush filter on|scrub queues on|[0-9]+ dirty boot-time)' "$L"
+echo "    libxmm, boot-time memory drained:"
+show 'libxmm: scrub drained #1:' "$L"
+for f in "$S" "$L"; do
+	n=$(basename "$f" .log)
+	echo "    $n, debug keys X and H after the balloon out and after the balloon in:"
+	sed -n '/XMM-XEN: debug keys XH (after the balloon out)/,$p' "$f" |
+		grep -a -E 'debug keys XH \(after|libxmm: debug key|unscrubbed pages' | tr -d '\r' | sed 's/^/    /'
+done
+# scrubbed_at LOG: the time of the first probe after the balloon out that shows nothing left
+# to scrub (no "unscrubbed pages" from H, no X line with pages pending).
+scrubbed_at() {
+	tr -d '\r' <"$1" | awk '
+		function num(s) { sub(/^\[ */, "", s); sub(/\].*/, "", s); return s + 0 }
+		/XMM-XEN: balloon out from/ { t0 = num($0) }
+		/XMM-XEN: debug keys XH \(probe/ { if (open && clean && !done) { print t0, tp; done = 1 }
+			open = 1; clean = 1; tp = num($0); next }
+		/XMM-XEN: debug keys/ { if (open && clean && !done) { print t0, tp; done = 1 }; open = 0 }
+		open && /unscrubbed pages/ { clean = 0 }
+		open && /libxmm: debug key: scrub:/ && !/ 0 pending/ { clean = 0 }'
+}
+for f in "$S" "$L"; do
+	read -r t0 tp < <(scrubbed_at "$f") || true
+	if [ -n "${tp:-}" ]; then
+		echo "    $(basename "$f" .log): balloon out asked at $t0 s; first probe with nothing left to scrub at $tp s:" \
+			"$(awk -v a="$t0" -v b="$tp" 'BEGIN{printf "%.2f", b - a}') s (probes every ~0.5 s)"
+	else
+		echo "    $(basename "$f" .log): memory still unscrubbed at every probe"
+	fi
+	t0="" tp=""
+done
+t_out=$(at 'XMM-XEN: balloon out from' "$L")
+t_last=$(sed -n '/XMM-XEN: balloon out from/,/XMM-XEN: debug keys XH (after the balloon out)/p' "$L" |
+	grep -a 'libxmm: scrub drained #[0-9]*: in' | tail -1 | sed -n 's/^\[ *\([0-9.]*\)\].*/\1/p')
+[ -n "$t_last" ] && echo "    libxmm: balloon out asked at $t_out s, queues last drained (drain line) at $t_last s:" \
+	"$(awk -v a="$t_out" -v b="$t_last" 'BEGIN{printf "%.2f", b - a}') s to free and scrub ${balloon_mib} MiB"
+true
 echo "=== xen passed in $((SECONDS - t_start)) s (xen $xen_version, dom0 $abi; logs in $run)"
