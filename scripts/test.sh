@@ -5,6 +5,7 @@
 #   release       unit, model and stress tests, example, install check
 #   asan          the same under AddressSanitizer + UndefinedBehaviorSanitizer
 #   tsan          the concurrency stress tests under ThreadSanitizer
+#   xen           ports/xen/test.sh: Xen 4.17 patched with libxmm, both configs built and booted with a dom0
 #   linux         ports/linux/test.sh: the core in Debian's kernel under QEMU, bare and as Xen dom0
 # Usage: scripts/test.sh [stage ...]   (default: all, in that order; a stage X with a
 #        ports/X/test.sh runs that script instead of a CMake preset)
@@ -13,7 +14,7 @@ cd "$(dirname "$0")/.."
 scripts/setup.sh
 
 presets=("$@")
-[ ${#presets[@]} -gt 0 ] || presets=(freestanding release asan tsan linux)
+[ ${#presets[@]} -gt 0 ] || presets=(freestanding release asan tsan xen linux) # xen first: linux boots its patched Xen
 jobs=$(nproc)
 start=$SECONDS
 for p in "${presets[@]}"; do
