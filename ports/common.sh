@@ -1,4 +1,5 @@
 # shellcheck shell=bash
+# shellcheck disable=SC2034 # PORTS_* variables are set for the scripts that source this
 # ports/common.sh - helpers shared by the ports' test scripts (ports/*/test.sh).
 #
 # Source it from bash (`source ports/common.sh`); it works under `set -euo pipefail`.
@@ -192,7 +193,7 @@ ports_source() {
 		echo "$v"
 		return 0
 	done
-	ports_die "no version of source package $pkg downloads (tried: $(echo $versions))"
+	ports_die "no version of source package $pkg downloads (tried: ${versions//$'\n'/ })"
 }
 
 # ports_deb PKG[=VERSION]: `apt-get download` the package (the candidate version unless
@@ -204,7 +205,9 @@ ports_deb() {
 	ports_apt_update
 	if [ -z "$v" ]; then
 		v=$(ports_apt apt-cache policy "$pkg" 2>/dev/null | awk '/Candidate:/{print $2}')
-		[ -n "$v" ] && [ "$v" != "(none)" ] || ports_die "no binary package $pkg in the lists"
+		if [ -z "$v" ] || [ "$v" = "(none)" ]; then
+			ports_die "no binary package $pkg in the lists"
+		fi
 	fi
 	name=$(_ports_fsname "${pkg}_$v")
 	dir=$XMM_CACHE/deb/$name
