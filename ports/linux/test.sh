@@ -110,15 +110,17 @@ echo "    $work/initramfs.cpio.gz: $(stat -c %s "$work/initramfs.cpio.gz") bytes
 check_console() {
 	local name=$1 log=$2 pat
 	shift 2
+	# A plain copy, not a pipe: grep -q would end tr early, and pipefail call that a failure.
+	tr -d '\r' <"$log" >"$log.txt"
 	for pat in "$@"; do
-		if ! tr -d '\r' <"$log" | grep -Eq -- "$pat"; then
+		if ! grep -Eq -- "$pat" "$log.txt"; then
 			echo "FAIL boot $name: console lacks /$pat/; last 40 lines ($log):" >&2
-			tr -d '\r' <"$log" | tail -n 40 | sed "s/^/[$name] /" >&2
+			tail -n 40 "$log.txt" | sed "s/^/[$name] /" >&2
 			ports_die "boot $name: expected console lines missing"
 		fi
 	done
-	tr -d '\r' <"$log" | grep -E "\[run\] .*xmm_selftest: (.*: (pass|skip|FAIL)|summary)" |
-		sed "s/^\[run\] \[ *[0-9.]*\] xmm_selftest: /    $name: /"
+	grep -E "\[run\] .*xmm_selftest: (.*: (pass|skip|FAIL)|summary|dom0-p2m: .* random lookups)" "$log.txt" |
+		sed "s/^\[run\] \[ *[0-9.]*\] xmm_selftest: /    $name: /" || true
 }
 common_lines=(
 	"XMM-INIT: bad-zero: EINVAL as expected"
