@@ -258,8 +258,8 @@ int xt_dom0_p2m(char *detail, size_t len)
 		}
 	}
 	/* Timed random lookups, the same pfns for both, summed so that none is optimized
-	 * away: over every pfn (mostly the balloon's missing entries, the kernel's
-	 * slow path) and over the part below the highest mapped pfn (RAM). */
+	 * away: over every pfn (mostly the identity entries above RAM, which take the
+	 * kernel's slow path) and over the part below the highest mapped pfn (RAM). */
 	for (r = 0; r < 2; r++) {
 		for (j = 0; j < NRAND; j++)
 			rnd[j] = xt_rand(&rng) % (r ? max(hi, 1ULL) : n);
@@ -286,7 +286,7 @@ int xt_dom0_p2m(char *detail, size_t len)
 		 "%llu pfns compared (%llu mapped, %llu identity, %llu missing, %u runs; kernel scan on %u CPUs %llu ms): mismatches linear %llu, portable %llu",
 		 n, bs.mapped, bs.identity, bs.missing, nruns, num_online_cpus(), scan_ms, mism[0], mism[1]);
 	for (r = 0; r < 2; r++)
-		pr_info("dom0-p2m: %llu random lookups over %s (%llu pfns): __pfn_to_mfn %llu.%02llu ns, xmm_p2m_get linear %llu.%02llu ns (ratio %llu.%03llu), portable %llu.%02llu ns (ratio %llu.%03llu)\n",
+		pr_info("dom0-p2m: %llu random lookups over %s (%llu pfns): __pfn_to_mfn %llu.%02llu ns, xmm_p2m_get linear %llu.%02llu ns (xmm/kernel %llu.%03llu), portable %llu.%02llu ns (xmm/kernel %llu.%03llu)\n",
 			done, r ? "the RAM part" : "every pfn", r ? hi : n, NS(ns[r][0]),
 			NS(ns[r][1]), RATIO(ns[r][1], ns[r][0]), NS(ns[r][2]),
 			RATIO(ns[r][2], ns[r][0]));
