@@ -68,6 +68,7 @@ else
 			if ! patch -p1 -d "$tree" --dry-run -s <"$p" >"$build/patch.log" 2>&1; then
 				_ports_unlock
 				cat "$build/patch.log" >&2
+				rm -rf "$tree"
 				ports_die "$(basename "$p") does not apply to xen $xen_version (see above)"
 			fi
 			patch -p1 -d "$tree" -s <"$p"
@@ -86,6 +87,7 @@ else
 					make -C "$tree/xen" -j2
 			} >"$build/build-$cfg.log" 2>&1; then
 				_ports_unlock
+				rm -rf "$tree"
 				grep -E "error|Error" "$build/build-$cfg.log" | head -20 >&2
 				tail -20 "$build/build-$cfg.log" >&2
 				ports_die "building the $cfg hypervisor failed (log: $build/build-$cfg.log)"
