@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Install what libxmm builds, tests and benchmarks with: Debian 12 packages only.
 # Idempotent: does nothing when everything is already there.
+# Usage: scripts/setup.sh [--ports]   (--ports: also what the ports' tests need, ports/*/test.sh)
 set -euo pipefail
 
 packages=(
@@ -10,6 +11,14 @@ packages=(
   gnuplot-nox strace                       # report plots, the pinpool syscall check
   util-linux bsdextrautils procps git      # setarch (TSan), column, free, the report header
 )
+if [ "${1:-}" = --ports ]; then
+  packages+=(
+    qemu-system-x86 busybox-static           # the VMs the ports boot, their initramfs
+    cpio gzip xz-utils zstd kmod             # initramfs packing, kernel/module tools
+    dpkg-dev debian-archive-keyring          # dpkg-source -x, the private apt lists' keyring
+    flex bison bc libelf-dev libssl-dev python3   # building Linux modules and Xen
+  )
+fi
 
 missing=()
 for p in "${packages[@]}"; do
