@@ -27,16 +27,12 @@
 #include <asm/system.h>
 
 /*
- * Names Xen's headers take that libxmm's core also uses for its own
- * file-local helpers. The core never uses Xen's versions, so after Xen's
- * headers are in: drop Xen's macros (ilog2 from bitops.h, always_inline from
- * compiler.h, which the core spells as the GCC attribute) and rename the
- * core's statics that collide with Xen's extern functions (cache_flush from
- * asm/cache.h). A new clash shows up as a build error in common/libxmm/core.
+ * The core prefixes its helpers (xmm_ilog2) and spells attributes __x__, so
+ * Xen's own ilog2 and always_inline macros cannot meet it; zero_kernel.h
+ * still spells always_inline plainly, hence the one undef below. A new
+ * clash shows up as a build error in common/libxmm/core.
  */
-#undef ilog2
 #undef always_inline
-#define cache_flush xmm_core_cache_flush
 
 #define XMM_PLATFORM_NAME "xen"
 

@@ -18,6 +18,7 @@
 
 #include <xmm/errno.h>
 #include <xmm/p2m.h>
+#include <xmm/static/p2m.h> /* the inline get, as a kernel caller would use it */
 
 #define NRAND 65536
 

@@ -16,6 +16,7 @@
 
 #include <xmm/errno.h>
 #include <xmm/p2m.h>
+#include <xmm/static/p2m.h> /* the inline get, as a kernel caller would use it */
 #include <xmm/platform.h>
 
 #include <xmm_linux.h>
