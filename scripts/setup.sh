@@ -10,6 +10,7 @@ packages=(
   libcriterion-dev libbenchmark-dev        # tests, benchmarks
   gnuplot-nox strace                       # report plots, the pinpool syscall check
   util-linux bsdextrautils procps git      # setarch (TSan), column, free, the report header
+  doxygen python3 man-db                   # the API reference and its man pages (docs/)
 )
 if [ "${1:-}" = --ports ]; then
   packages+=(

@@ -102,6 +102,7 @@ int xmm_flush_clock_init(struct xmm_flush_clock *clk, unsigned int ncpus,
 int xmm_flush_clock_init_flags(struct xmm_flush_clock *clk, unsigned int ncpus,
 			       const uint16_t *group_of_cpu, unsigned int flags);
 
+/* The CPUs and the flush groups @clk was initialized with. */
 unsigned int xmm_flush_clock_ncpus(const struct xmm_flush_clock *clk);
 unsigned int xmm_flush_clock_ngroups(const struct xmm_flush_clock *clk);
 

@@ -226,6 +226,7 @@ size_t xmm_pinpool_buf_bytes(const struct xmm_pinpool *p, const void *buf);
  */
 size_t xmm_pinpool_release_chunks(struct xmm_pinpool *p);
 
+/* A snapshot of @p's counters into @st (struct xmm_pinpool_stats); exact when no call runs. */
 void xmm_pinpool_stats(const struct xmm_pinpool *p, struct xmm_pinpool_stats *st);
 
 /* Start using / stop using a cache with @p. Detach drains it first. */

@@ -220,6 +220,7 @@ int xmm_scrub_take(struct xmm_scrub *s, unsigned int node, uint64_t npages, xmm_
 /* Pages put on @node and not yet handed back (0 for a node out of range). */
 uint64_t xmm_scrub_pending(const struct xmm_scrub *s, unsigned int node);
 
+/* The nodes @s was initialized with. */
 unsigned int xmm_scrub_nnodes(const struct xmm_scrub *s);
 /* The chunk in effect: chunk_pages rounded down to a power of two. */
 uint64_t xmm_scrub_chunk_pages(const struct xmm_scrub *s);

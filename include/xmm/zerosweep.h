@@ -128,6 +128,7 @@ int xmm_zerosweep_next(struct xmm_zerosweep *s, xmm_pfn_t *first);
  */
 int64_t xmm_zerosweep_check(struct xmm_zerosweep *s, const void *sp, uint64_t *zero);
 
+/* A snapshot of @s's counters into @st (struct xmm_zerosweep_stats). */
 void xmm_zerosweep_stats(const struct xmm_zerosweep *s, struct xmm_zerosweep_stats *st);
 
 #ifdef __cplusplus

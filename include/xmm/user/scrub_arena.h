@@ -40,6 +40,7 @@ int xmm_scrub_arena_create(struct xmm_scrub_arena **out, const struct xmm_scrub_
 /* Unmap the memory and free everything. No daemon or call may still use it. */
 void xmm_scrub_arena_destroy(struct xmm_scrub_arena *a);
 
+/* The arena's scrub object (for run, take, pending and the daemon), and its pages. */
 struct xmm_scrub *xmm_scrub_arena_scrub(const struct xmm_scrub_arena *a);
 uint64_t xmm_scrub_arena_npages(const struct xmm_scrub_arena *a);
 /* The address of frame @pfn, NULL beyond the arena. */
