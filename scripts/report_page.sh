@@ -104,26 +104,28 @@ md_to_html() {
       return s
     }
     function close_table() { if (intable) { print "</tbody></table>"; intable = 0 } }
-    /^# / { close_table(); print "<h1>" inline(substr($0, 3)) "</h1>"; next }
-    /^## / { close_table(); print "<h2>" inline(substr($0, 4)) "</h2>"; next }
-    /^    / { close_table(); if (!inpre) { print "<pre>"; inpre = 1 } print esc(substr($0, 5)); next }
+    function flush_para() { if (para != "") { print "<p>" para "</p>"; para = "" } }
+    /^# / { flush_para(); close_table(); print "<h1>" inline(substr($0, 3)) "</h1>"; next }
+    /^## / { flush_para(); close_table(); print "<h2>" inline(substr($0, 4)) "</h2>"; next }
+    /^    / { flush_para(); close_table(); if (!inpre) { print "<pre>"; inpre = 1 } print esc(substr($0, 5)); next }
     { if (inpre) { print "</pre>"; inpre = 0 } }
     /^!\[/ {
-      close_table()
+      flush_para(); close_table()
       f = $0; sub(/^!\[[^]]*\]\(/, "", f); sub(/\)$/, "", f)
       cmd = "base64 -w0 \"" dir "/" f "\""; cmd | getline b64; close(cmd)
       print "<p><img alt=\"" f "\" src=\"data:image/png;base64," b64 "\"></p>"; next
     }
     /^\|---/ { next }
     /^\|/ {
+      flush_para()
       n = split($0, c, "|")
       if (!intable) { print "<table><thead><tr>"; for (i = 2; i < n; i++) print "<th>" inline(c[i]) "</th>"; print "</tr></thead><tbody>"; intable = 1; next }
       cls = ($0 ~ /\*\*(NO|missed)\*\*/) ? " class=\"miss\"" : ""
       printf "<tr%s>", cls; for (i = 2; i < n; i++) printf "<td>%s</td>", inline(c[i]); print "</tr>"; next
     }
-    /^$/ { close_table(); next }
-    { close_table(); print "<p>" inline($0) "</p>" }
-    END { close_table(); if (inpre) print "</pre>" }' "$dir/report.md"
+    /^$/ { close_table(); flush_para(); next }
+    { close_table(); para = para (para == "" ? "" : " ") inline($0) }
+    END { close_table(); flush_para(); if (inpre) print "</pre>" }' "$dir/report.md"
 }
 {
   cat <<'EOF'

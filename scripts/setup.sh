@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Install what libxmm builds, tests and benchmarks with: Debian 12 packages only.
 # Idempotent: does nothing when everything is already there.
-# Usage: scripts/setup.sh [--ports]   (--ports: also what the ports' tests need, ports/*/test.sh)
+# Usage: scripts/setup.sh [--ports | --page]   (--ports: also what the ports' tests need,
+#        ports/*/test.sh; --page: the browser that scripts/check_report_page.sh opens the report in)
 set -euo pipefail
 
 packages=(
@@ -12,6 +13,9 @@ packages=(
   util-linux bsdextrautils procps git      # setarch (TSan), column, free, the report header
   doxygen python3 man-db                   # the API reference and its man pages (docs/)
 )
+if [ "${1:-}" = --page ]; then
+  packages+=(chromium)                     # the report page, opened as a reader would
+fi
 if [ "${1:-}" = --ports ]; then
   packages+=(
     qemu-system-x86 busybox-static           # the VMs the ports boot, their initramfs

@@ -7,6 +7,7 @@
 #   tsan          the concurrency stress tests under ThreadSanitizer
 #   xen           ports/xen/test.sh: Xen 4.17 patched with libxmm, both configs built and booted with a dom0
 #   linux         ports/linux/test.sh: the core in Debian's kernel under QEMU, bare and as Xen dom0
+#   page          scripts/check_report_page.sh: a quick report, its page opened in headless Chromium
 # Usage: scripts/test.sh [stage ...]   (default: all, in that order; a stage X with a
 #        ports/X/test.sh runs that script instead of a CMake preset)
 set -euo pipefail
@@ -14,13 +15,14 @@ cd "$(dirname "$0")/.."
 scripts/setup.sh
 
 presets=("$@")
-[ ${#presets[@]} -gt 0 ] || presets=(freestanding release asan tsan xen linux) # xen first: linux boots its patched Xen
+[ ${#presets[@]} -gt 0 ] || presets=(freestanding release asan tsan page xen linux) # xen first: linux boots its patched Xen
 jobs=$(nproc)
 start=$SECONDS
 for p in "${presets[@]}"; do
   echo "=== $p"
   t0=$SECONDS
   if [ -x "ports/$p/test.sh" ]; then "ports/$p/test.sh"; echo "=== $p passed in $((SECONDS - t0)) s"; continue; fi
+  if [ "$p" = page ]; then scripts/check_report_page.sh; echo "=== $p passed in $((SECONDS - t0)) s"; continue; fi
   cmake --preset "$p" >/dev/null
   cmake --build --preset "$p" -j "$jobs"
   if [ "$p" = tsan ]; then
