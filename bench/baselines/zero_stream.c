@@ -4,52 +4,61 @@
 
 #include <immintrin.h>
 
+/*
+ * Eight independent accumulators over 512 bytes a step: no OR waits on the
+ * one before, and the loop's own work (an add, a compare, a branch) is spread
+ * over eight lines. On the Zen 5 CI host, against the four accumulators of
+ * 256 bytes used before, the same within noise (41 GB/s: DRAM limits there),
+ * as were two halves read side by side and prefetcht0 two pages ahead (3-4%
+ * slower); the unrolling is kept for hosts where the loop's work would show.
+ */
 __attribute__((target("avx512f"))) static uint64_t read_avx512(const char *p, size_t len)
 {
-	__m512i a = _mm512_setzero_si512(), b = a, c = a, d = a;
+	__m512i a[8];
 
-	for (size_t i = 0; i < len; i += 256) {
-		a = _mm512_or_si512(a, _mm512_load_si512(p + i));
-		b = _mm512_or_si512(b, _mm512_load_si512(p + i + 64));
-		c = _mm512_or_si512(c, _mm512_load_si512(p + i + 128));
-		d = _mm512_or_si512(d, _mm512_load_si512(p + i + 192));
-	}
-	return (uint64_t)_mm512_reduce_or_epi64(_mm512_or_si512(_mm512_or_si512(a, b),
-								 _mm512_or_si512(c, d)));
+	for (int k = 0; k < 8; k++)
+		a[k] = _mm512_setzero_si512();
+	for (size_t i = 0; i < len; i += 512)
+		for (int k = 0; k < 8; k++)
+			a[k] = _mm512_or_si512(a[k], _mm512_load_si512(p + i + 64 * k));
+	for (int k = 1; k < 8; k++)
+		a[0] = _mm512_or_si512(a[0], a[k]);
+	return (uint64_t)_mm512_reduce_or_epi64(a[0]);
 }
 
 __attribute__((target("avx2"))) static uint64_t read_avx2(const char *p, size_t len)
 {
-	__m256i a = _mm256_setzero_si256(), b = a, c = a, d = a;
+	__m256i a[8];
 
-	for (size_t i = 0; i < len; i += 256) {
-		a = _mm256_or_si256(a, _mm256_or_si256(_mm256_load_si256((const void *)(p + i)),
-						       _mm256_load_si256((const void *)(p + i + 32))));
-		b = _mm256_or_si256(b, _mm256_or_si256(_mm256_load_si256((const void *)(p + i + 64)),
-						       _mm256_load_si256((const void *)(p + i + 96))));
-		c = _mm256_or_si256(c, _mm256_or_si256(_mm256_load_si256((const void *)(p + i + 128)),
-						       _mm256_load_si256((const void *)(p + i + 160))));
-		d = _mm256_or_si256(d, _mm256_or_si256(_mm256_load_si256((const void *)(p + i + 192)),
-						       _mm256_load_si256((const void *)(p + i + 224))));
-	}
-	a = _mm256_or_si256(_mm256_or_si256(a, b), _mm256_or_si256(c, d));
-	return (uint64_t)(_mm256_extract_epi64(a, 0) | _mm256_extract_epi64(a, 1) |
-			  _mm256_extract_epi64(a, 2) | _mm256_extract_epi64(a, 3));
+	for (int k = 0; k < 8; k++)
+		a[k] = _mm256_setzero_si256();
+	for (size_t i = 0; i < len; i += 512)
+		for (int k = 0; k < 8; k++)
+			a[k] = _mm256_or_si256(a[k], _mm256_or_si256(
+				_mm256_load_si256((const void *)(p + i + 64 * k)),
+				_mm256_load_si256((const void *)(p + i + 64 * k + 32))));
+	for (int k = 1; k < 8; k++)
+		a[0] = _mm256_or_si256(a[0], a[k]);
+	return (uint64_t)(_mm256_extract_epi64(a[0], 0) | _mm256_extract_epi64(a[0], 1) |
+			  _mm256_extract_epi64(a[0], 2) | _mm256_extract_epi64(a[0], 3));
 }
 
 static uint64_t read_sse2(const char *p, size_t len)
 {
-	__m128i a = _mm_setzero_si128(), b = a, c = a, d = a;
+	__m128i a[8];
 
-	for (size_t i = 0; i < len; i += 256)
-		for (size_t l = 0; l < 256; l += 64) {
-			a = _mm_or_si128(a, _mm_load_si128((const void *)(p + i + l)));
-			b = _mm_or_si128(b, _mm_load_si128((const void *)(p + i + l + 16)));
-			c = _mm_or_si128(c, _mm_load_si128((const void *)(p + i + l + 32)));
-			d = _mm_or_si128(d, _mm_load_si128((const void *)(p + i + l + 48)));
-		}
-	a = _mm_or_si128(_mm_or_si128(a, b), _mm_or_si128(c, d));
-	return (uint64_t)(_mm_cvtsi128_si64(a) | _mm_cvtsi128_si64(_mm_unpackhi_epi64(a, a)));
+	for (int k = 0; k < 8; k++)
+		a[k] = _mm_setzero_si128();
+	for (size_t i = 0; i < len; i += 512)
+		for (int k = 0; k < 8; k++)
+			a[k] = _mm_or_si128(a[k], _mm_or_si128(
+				_mm_or_si128(_mm_load_si128((const void *)(p + i + 64 * k)),
+					     _mm_load_si128((const void *)(p + i + 64 * k + 16))),
+				_mm_or_si128(_mm_load_si128((const void *)(p + i + 64 * k + 32)),
+					     _mm_load_si128((const void *)(p + i + 64 * k + 48)))));
+	for (int k = 1; k < 8; k++)
+		a[0] = _mm_or_si128(a[0], a[k]);
+	return (uint64_t)(_mm_cvtsi128_si64(a[0]) | _mm_cvtsi128_si64(_mm_unpackhi_epi64(a[0], a[0])));
 }
 
 enum isa { SSE2, AVX2, AVX512 };
