@@ -7,12 +7,13 @@
  *
  * 1. scan: 1 GiB of zero pages (256 MiB with --quick), written first so that
  *    they are real memory and not the kernel's shared zero page, read by a
- *    plain streaming read, the scalar 8-byte loop, the peer page by page, and
- *    xmm_zero_scan with every kernel set this CPU runs, each with the
- *    prefetch hint chosen for this CPU; the dispatched set and the portable
- *    one also with every other hint, so that the table of hints
- *    (libxmm/arch/x86_64/zero.c) can be checked on any host in one run. The
- *    limit is the faster of the streaming read and the peer.
+ *    plain streaming read (of every vector width), the scalar 8-byte loop,
+ *    the peer page by page, and xmm_zero_scan with every kernel set this CPU
+ *    runs, each with the prefetch hint chosen for this CPU; the dispatched
+ *    set and the portable one also with every other hint, so that the table
+ *    of hints (libxmm/arch/x86_64/zero.c) can be checked on any host in one
+ *    run, and the dispatched one at other distances. The limit is the
+ *    fastest of the streaming reads and the peer.
  * 2. reject: pages that are not zero, cold: each timed slice of 1024 pages is
  *    flushed from the caches first. Four kinds in equal parts, drawn per page:
  *    random data; data from the start for a random length (heap, page cache);
@@ -201,6 +202,9 @@ static void load_variants(void)
 	xmm_zero_prefetch_choice(&choice);
 	xmm_zero_ops_set(NULL);
 	dispatched = xmm_zero_ops_get();
+	for (size_t v = 0; v < nvariants; v++) /* x86-gpr runs portable's detection kernels */
+		if (variants[v]->zero_scan == dispatched->zero_scan)
+			dispatched = variants[v];
 	if (dispatched->prefetch == XMM_ZERO_PF_NONE)
 		counted_prefetch = NULL;
 }
@@ -394,14 +398,24 @@ static void bm_scan(struct xmm_bench_state *st, void *arg)
 	const size_t len = opts.quick ? 256 * MIB : 1024 * MIB, npages = len / PAGE;
 	static double gbps[MAX_CONTENDERS][MAX_ROUNDS];
 	const struct xmm_zero_ops *hinted[2] = { dispatched, portable };
-	struct contender c[MAX_CONTENDERS] = { { "stream", NULL, 0 }, { "scalar", NULL, 0 },
-					       { "peer", NULL, 0 } };
-	size_t ncont = kernel_contenders(c, 3, hinted, dispatched == portable ? 1 : 2);
+	struct contender c[MAX_CONTENDERS] = { { "scalar", NULL, 0 }, { "peer", NULL, 0 } };
+	size_t ncont = 2, nbase;
 	char *buf = map_memory(len);
 	uint64_t *bitmap = malloc(XMM_ZERO_BITMAP_WORDS(npages) * sizeof(uint64_t));
 	size_t rounds = 0;
 
 	(void)arg;
+	/* A streaming read of every width this CPU has ("stream/avx512", ...), before the kernels. */
+	for (int w = STREAM_WIDTHS - 1; w >= 0; w--)
+		if (stream_width_supported((enum stream_width)w)) {
+			static char names[STREAM_WIDTHS][24];
+
+			snprintf(names[w], sizeof(names[w]), "stream/%s",
+				 stream_width_name((enum stream_width)w));
+			c[ncont++] = (struct contender){ names[w], NULL, (unsigned int)w };
+		}
+	nbase = ncont;
+	ncont = kernel_contenders(c, ncont, hinted, dispatched == portable ? 1 : 2);
 	memset(buf, 0, len);
 	scan_res.n = ncont;
 	for (size_t i = 0; i < ncont; i++)
@@ -411,15 +425,16 @@ static void bm_scan(struct xmm_bench_state *st, void *arg)
 			size_t k = (i + rounds) % ncont, zero;
 			double t;
 
-			contender_pages(&c[k]);
+			if (k >= nbase)
+				contender_pages(&c[k]);
 			t = now_s();
-
 			if (k == 0)
-				zero = stream_read(buf, len) == 0 ? npages : 0;
-			else if (k == 1)
 				zero = xen_scalar_scan(buf, npages);
-			else if (k == 2)
+			else if (k == 1)
 				zero = peer_zero_scan(buf, npages);
+			else if (k < nbase) /* pages holds the width */
+				zero = stream_read_width((enum stream_width)c[k].pages, buf, len) == 0
+					       ? npages : 0;
 			else
 				zero = c[k].ops->zero_scan(buf, npages, bitmap);
 			gbps[k][rounds] = (double)len / (now_s() - t) * 1e-9;
@@ -439,7 +454,7 @@ static void bm_scan(struct xmm_bench_state *st, void *arg)
 
 /* ---- 2. reject pages that are not zero --------------------------------------- */
 
-static double lines_median, lines_mean, xen_lines_median, xen_lines_mean, traffic_mean;
+static double lines_median = -1, lines_mean, xen_lines_median, xen_lines_mean, traffic_mean;
 static double kind_lines[NZ_KINDS], xen_kind_lines[NZ_KINDS];
 
 /* Lines read per page, by the counting instance and by the Xen check; medians and means. */
@@ -785,17 +800,25 @@ static void row(const char *scenario, const char *param, const char *baseline, d
 static void report(void)
 {
 	const char *best = set_name(dispatched), *size = opts.quick ? "256 MiB" : "1 GiB";
-	double stream = result(&scan_res, "stream"), peer = result(&scan_res, "peer");
-	double limit = stream > peer ? stream : peer;
+	double stream = 0, peer = result(&scan_res, "peer"), limit;
+	const char *stream_name = "stream";
 	char param[96], base[96], limit_name[96], peer_name[96], path[4096];
 	FILE *dat;
+
+	/* The streaming read is the fastest of its widths; the limit the faster of it and the peer. */
+	for (size_t k = 0; k < scan_res.n; k++)
+		if (strncmp(scan_res.name[k], "stream/", 7) == 0 && scan_res.value[k] > stream) {
+			stream = scan_res.value[k];
+			stream_name = scan_res.name[k];
+		}
+	limit = stream > peer ? stream : peer;
 
 	printf("prefetch: %s, %u pages ahead (%s); dispatched kernel set %s\n",
 	       xmm_zero_prefetch_name(choice.hint), choice.pages, choice.why, best);
 	snprintf(limit_name, sizeof(limit_name), "the limit (%s)",
-		 stream >= peer ? "streaming read" : "peer");
+		 stream >= peer ? stream_name : "peer");
 	snprintf(peer_name, sizeof(peer_name), "peer: QEMU buffer_is_zero way (%s)", peer_isa());
-	snprintf(base, sizeof(base), "streaming read (%s)", stream_read_isa());
+	snprintf(base, sizeof(base), "streaming read (%s)", stream_name + 7);
 
 	snprintf(param, sizeof(param), "%s, %s", size, best);
 	row("scan zero pages", param, limit_name, limit, result(&scan_res, best), "GB/s", true, 0.95,
@@ -808,13 +831,18 @@ static void report(void)
 	/* The candidates for the limit, and the scalar loop (context: a property of the host). */
 	row("scan zero pages: the limit's candidates", "peer, per page", base, stream, peer, "GB/s",
 	    true, 0, NULL);
+	for (size_t k = 0; k < scan_res.n; k++)
+		if (strncmp(scan_res.name[k], "stream/", 7) == 0 && scan_res.name[k] != stream_name)
+			row("scan zero pages: the limit's candidates", scan_res.name[k], base, stream,
+			    scan_res.value[k], "GB/s", true, 0, NULL);
 	row("scan zero pages: the limit's candidates", "scalar 8-byte loop", base, stream,
 	    result(&scan_res, "scalar"), "GB/s", true, 0, NULL);
 	row("scan zero pages", param, "scalar 8-byte loop", result(&scan_res, "scalar"),
 	    result(&scan_res, set_name(portable)), "GB/s", true, 0, NULL);
 	/* Every other set and hint against the limit: the table of hints, checked on this host. */
-	for (size_t k = 3; k < scan_res.n; k++) {
-		if (strcmp(scan_res.name[k], best) == 0 ||
+	for (size_t k = 0; k < scan_res.n; k++) {
+		if (!strchr(scan_res.name[k], '/') || strncmp(scan_res.name[k], "stream/", 7) == 0 ||
+		    strcmp(scan_res.name[k], best) == 0 ||
 		    strcmp(scan_res.name[k], set_name(portable)) == 0)
 			continue;
 		snprintf(param, sizeof(param), "%s, %s", size, scan_res.name[k]);
@@ -866,8 +894,7 @@ static void report(void)
 		return;
 	fprintf(dat, "# scan of zero pages, GB/s (median over rounds)\n");
 	for (size_t c = 0; c < scan_res.n; c++)
-		fprintf(dat, "\"%s\" %g\n", strcmp(scan_res.name[c], "stream") == 0 ? "stream" :
-					    strcmp(scan_res.name[c], "scalar") == 0 ? "scalar loop" :
+		fprintf(dat, "\"%s\" %g\n", strcmp(scan_res.name[c], "scalar") == 0 ? "scalar loop" :
 					    strcmp(scan_res.name[c], "peer") == 0 ? "peer (QEMU way)" :
 					    scan_res.name[c], scan_res.value[c]);
 	fprintf(dat, "\n\n# seed-003 sweep, GB/s of guest image\n");

@@ -61,27 +61,34 @@ static uint64_t read_sse2(const char *p, size_t len)
 	return (uint64_t)(_mm_cvtsi128_si64(a[0]) | _mm_cvtsi128_si64(_mm_unpackhi_epi64(a[0], a[0])));
 }
 
-enum isa { SSE2, AVX2, AVX512 };
-
-static enum isa best_isa(void)
+bool stream_width_supported(enum stream_width w)
 {
 	__builtin_cpu_init();
-	return __builtin_cpu_supports("avx512f") ? AVX512 : __builtin_cpu_supports("avx2") ? AVX2 : SSE2;
+	switch (w) {
+	case STREAM_AVX512:
+		return __builtin_cpu_supports("avx512f");
+	case STREAM_AVX2:
+		return __builtin_cpu_supports("avx2");
+	case STREAM_SSE2:
+		return true;
+	default:
+		return false;
+	}
 }
 
-const char *stream_read_isa(void)
+const char *stream_width_name(enum stream_width w)
 {
-	static const char *const names[] = { "sse2", "avx2", "avx512" };
+	static const char *const names[STREAM_WIDTHS] = { "sse2", "avx2", "avx512" };
 
-	return names[best_isa()];
+	return (unsigned int)w < STREAM_WIDTHS ? names[w] : "?";
 }
 
-uint64_t stream_read(const void *p, size_t len)
+uint64_t stream_read_width(enum stream_width w, const void *p, size_t len)
 {
-	switch (best_isa()) {
-	case AVX512:
+	switch (w) {
+	case STREAM_AVX512:
 		return read_avx512(p, len);
-	case AVX2:
+	case STREAM_AVX2:
 		return read_avx2(p, len);
 	default:
 		return read_sse2(p, len);
