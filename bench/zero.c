@@ -405,15 +405,26 @@ static void bm_scan(struct xmm_bench_state *st, void *arg)
 	size_t rounds = 0;
 
 	(void)arg;
-	/* A streaming read of every width this CPU has ("stream/avx512", ...), before the kernels. */
-	for (int w = STREAM_WIDTHS - 1; w >= 0; w--)
-		if (stream_width_supported((enum stream_width)w)) {
-			static char names[STREAM_WIDTHS][24];
+	/*
+	 * A streaming read of every width this CPU has ("stream/avx512", ...), and
+	 * the widest also prefetching ("stream/avx512+nta"), before the kernels;
+	 * pages holds width * STREAM_PF_KINDS + prefetch.
+	 */
+	for (int w = STREAM_WIDTHS - 1; w >= 0; w--) {
+		static char names[STREAM_WIDTHS * STREAM_PF_KINDS][32];
+		bool widest = ncont == 2;
 
-			snprintf(names[w], sizeof(names[w]), "stream/%s",
-				 stream_width_name((enum stream_width)w));
-			c[ncont++] = (struct contender){ names[w], NULL, (unsigned int)w };
+		if (!stream_width_supported((enum stream_width)w))
+			continue;
+		for (int pf = 0; pf < (widest ? STREAM_PF_KINDS : 1); pf++) {
+			unsigned int id = (unsigned int)(w * STREAM_PF_KINDS + pf);
+
+			snprintf(names[id], sizeof(names[id]), "stream/%s%s",
+				 stream_width_name((enum stream_width)w),
+				 stream_prefetch_name((enum stream_prefetch)pf));
+			c[ncont++] = (struct contender){ names[id], NULL, id };
 		}
+	}
 	nbase = ncont;
 	ncont = kernel_contenders(c, ncont, hinted, dispatched == portable ? 1 : 2);
 	memset(buf, 0, len);
@@ -432,9 +443,11 @@ static void bm_scan(struct xmm_bench_state *st, void *arg)
 				zero = xen_scalar_scan(buf, npages);
 			else if (k == 1)
 				zero = peer_zero_scan(buf, npages);
-			else if (k < nbase) /* pages holds the width */
-				zero = stream_read_width((enum stream_width)c[k].pages, buf, len) == 0
-					       ? npages : 0;
+			else if (k < nbase)
+				zero = stream_read_width(
+					       (enum stream_width)(c[k].pages / STREAM_PF_KINDS),
+					       (enum stream_prefetch)(c[k].pages % STREAM_PF_KINDS), buf,
+					       len) == 0 ? npages : 0;
 			else
 				zero = c[k].ops->zero_scan(buf, npages, bitmap);
 			gbps[k][rounds] = (double)len / (now_s() - t) * 1e-9;
