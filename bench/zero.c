@@ -947,7 +947,7 @@ int main(int argc, char **argv)
 	xmm_bench_parse(&argc, argv, &opts);
 	load_variants();
 	xmm_bench_add(&(struct xmm_bench){ .name = "zero/scan", .fn = bm_scan,
-					   .iterations = opts.quick ? 5 : 11,
+					   .iterations = opts.quick ? 5 : 15,
 					   .unit = XMM_BENCH_MS });
 	xmm_bench_add(&(struct xmm_bench){ .name = "zero/reject", .fn = bm_reject,
 					   .iterations = opts.quick ? 32 : 128,

@@ -255,32 +255,39 @@ size_t xmm_arch_zero_variants(const struct xmm_zero_ops **out, size_t max,
 
 /*
  * The prefetch of the zero scan, per CPU (see xmm/zero.h and zero_kernel.h),
- * from CPUID vendor, family and model. Measured with bench_zero: scan of 1 GiB
- * of zero pages as a fraction of the streaming read in the same run, medians
- * of interleaved rounds, every hint in one run (KVM guests, 2 vCPUs):
+ * from CPUID vendor, family and model. Measured with bench_zero: the scan of
+ * 1 GiB of zero pages as a fraction of the limit in the same run (the fastest
+ * streaming read or the peer; before 2026-12, the AVX-512 streaming read),
+ * medians of interleaved rounds, every hint in the same run; KVM guests with
+ * 2 vCPUs:
  *
- *   host                         hint  avx512     portable   chosen
- *   Zen 5 (EPYC, family 26 model 2, this project's CI host, 2026-12)
- *                                nta   ZEN5_NTA
- *                                t2    ZEN5_T2
- *                                t0    ZEN5_T0
- *                                none  ZEN5_NONE               nta, 2 pages
- *     (nta at 1, 2 and 4 pages: ZEN5_DIST)
- *   Zen 4 (EPYC 9004, family 25 model 17; see zero_kernel.h; t0 measured with
- *     a branch per block, before the 1 KiB groups)
- *                                nta   0.84-0.97  1.0
- *                                t0    0.86-0.89  -          nta, 2 pages
- *   Intel Xeon with AVX-512 (the measurements of issue 10, made on that host;
- *     its model was not recorded)
- *                                nta   0.41       -
- *                                t0/t2 0.97-1.00  0.82 (t2)
- *                                none  0.97-1.03  -          t2, 2 pages
+ *   Zen 5, EPYC family 26 model 2 (this project's CI host, 2026-12-01; 11
+ *   runs while other jobs loaded both CPUs: median, then the range of runs)
+ *     avx512    nta 1.01 (0.72-1.10)  t0 1.00  t2 0.96  t1 0.97  none 0.93
+ *     portable  nta 0.95 of the read  t0 0.93  t2 0.95  t1 0.92  none 0.70
+ *     cold reject, ns/page against the peer: nta 1.14x, t2 1.08x, t0 1.05x
+ *     nta at 1 and 4 pages: 0.99 and 1.01, the same as at 2 within noise
+ *     -> nta, 2 pages (what it ran before the table: L2-resident scans the
+ *        same within 1%, DRAM figures the same within the noise)
+ *   Zen 4, EPYC 9004 family 25 model 17 (2026-11, commit 22a31d6; see
+ *   zero_kernel.h; t0 measured with a branch per block, before the 1 KiB
+ *   groups)
+ *     avx512    nta 0.84-0.97  t0 0.86-0.89;  portable nta 1.0
+ *     -> nta, 2 pages
+ *   Intel Xeon with AVX-512 (issue 10's measurements, made on that host, not
+ *   here; its model was not recorded)
+ *     every set nta 0.41-0.48;  t0 or t2 0.97-1.00;  none 0.97-1.03
+ *     portable  t2 0.82;  sweep 3.4-3.7x Xen's with t0/t2
+ *     -> t2, 2 pages
  *
  * A host not in the table takes t2 at 2 pages (XMM_ZERO_PF_DEFAULT), the hint
- * that lost least on every host measured: nta loses 59% on the Xeon, none
- * ZEN5_NONE_LOSS on Zen 5; t2 is within a few percent of the best on all
- * three. Zen 3 (family 25, other models) and Intel without AVX-512 are
- * unmeasured and take it too. XMM_ZERO_PREFETCH overrides the table.
+ * that lost least on every host measured: nta loses 59% on the Xeon, none 30%
+ * of the portable scan on Zen 5, t2 (t0 on Zen 4, where t2 was not run) at
+ * most 5% against the best hint of each host. A row covers the
+ * models of the measured one's server line (Zen 4 models 16-31, Zen 5 models
+ * 0-31); Zen 3 and the other Zen 4 and Zen 5 models, and Intel without
+ * AVX-512, are unmeasured and take the default. XMM_ZERO_PREFETCH overrides
+ * the table.
  */
 enum x86_vendor { X86_OTHER, X86_AMD, X86_INTEL };
 
