@@ -953,7 +953,7 @@ int main(int argc, char **argv)
 					   .iterations = opts.quick ? 32 : 128,
 					   .unit = XMM_BENCH_MS });
 	xmm_bench_add(&(struct xmm_bench){ .name = "zero/seed003", .fn = bm_sweep,
-					   .iterations = opts.quick ? 3 : 5,
+					   .iterations = opts.quick ? 3 : 9,
 					   .unit = XMM_BENCH_MS });
 	if (opts.report_dir)
 		snprintf(json, sizeof(json), "%s/zero.json", opts.report_dir);
