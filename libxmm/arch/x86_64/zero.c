@@ -262,11 +262,11 @@ size_t xmm_arch_zero_variants(const struct xmm_zero_ops **out, size_t max,
  * 2 vCPUs:
  *
  *   Zen 5, EPYC family 26 model 2 (this project's CI host, 2026-12-01; 11
- *   runs while other jobs loaded both CPUs: median, then the range of runs)
- *     avx512    nta 1.01 (0.72-1.10)  t0 1.00  t2 0.96  t1 0.97  none 0.93
- *     portable  nta 0.95 of the read  t0 0.93  t2 0.95  t1 0.92  none 0.70
- *     cold reject, ns/page against the peer: nta 1.14x, t2 1.08x, t0 1.05x
- *     nta at 1 and 4 pages: 0.99 and 1.01, the same as at 2 within noise
+ *   runs while other jobs loaded both CPUs: medians of the runs)
+ *     avx512    nta 1.00 (runs 0.86-1.03)  t2 0.99  t0 0.98  t1 0.98  none 0.96
+ *     portable  nta 0.98 of the read  t0 0.97  t2 0.96  t1 0.95  none 0.69
+ *     cold reject, ns/page against the peer: nta 1.17x, t2 1.08x, t0 1.05x
+ *     nta at 1 and 4 pages: 1.00 and 0.98, the same as at 2 within noise
  *     -> nta, 2 pages (what it ran before the table: L2-resident scans the
  *        same within 1%, DRAM figures the same within the noise)
  *   Zen 4, EPYC 9004 family 25 model 17 (2026-11, commit 22a31d6; see
