@@ -15,9 +15,14 @@ static size_t nvariants;
 
 static void load_variants(void)
 {
+	struct xmm_zero_prefetch_choice c;
+
+	xmm_zero_prefetch_choice(&c);
 	nvariants = xmm_zero_variants(variants, 8);
 	cr_assert_geq(nvariants, 1);
-	cr_assert_eq(variants[nvariants - 1], &xmm_zero_portable, "portable comes last");
+	cr_assert_eq(variants[nvariants - 1], &xmm_zero_portable_sets[c.hint], "portable comes last");
+	for (size_t v = 0; v < nvariants; v++)
+		cr_assert_eq(variants[v]->prefetch, c.hint, "every set has this CPU's hint");
 	for (size_t v = 0; v < nvariants; v++)
 		cr_assert(variants[v]->name && variants[v]->clear && variants[v]->is_zero &&
 			  variants[v]->zero_scan, "variant %zu is complete", v);
@@ -395,9 +400,196 @@ Test(zero, platform_choice_honours_the_environment)
 {
 	load_variants();
 	setenv("XMM_ZERO_KERNEL", "portable", 1);
-	cr_expect_eq(xmm_pr_zero_ops(), &xmm_zero_portable);
+	cr_expect_eq(xmm_pr_zero_ops(), variants[nvariants - 1]);
 	setenv("XMM_ZERO_KERNEL", "no-such-kernel", 1);
 	cr_expect_eq(xmm_pr_zero_ops(), variants[0], "an unknown name falls back to the fastest");
 	unsetenv("XMM_ZERO_KERNEL");
 	cr_expect_eq(xmm_pr_zero_ops(), variants[0]);
+}
+
+/* ---- the prefetch: per CPU, forced by XMM_ZERO_PREFETCH, never changing an answer ---- */
+
+Test(zero, prefetch_parse_takes_every_hint_and_distance)
+{
+	static const struct {
+		const char *s;
+		enum xmm_zero_prefetch hint;
+		unsigned int pages;
+	} good[] = {
+		{ "none", XMM_ZERO_PF_NONE, XMM_ZERO_PF_DEFAULT_PAGES },
+		{ "nta", XMM_ZERO_PF_NTA, XMM_ZERO_PF_DEFAULT_PAGES },
+		{ "t0", XMM_ZERO_PF_T0, XMM_ZERO_PF_DEFAULT_PAGES },
+		{ "t1", XMM_ZERO_PF_T1, XMM_ZERO_PF_DEFAULT_PAGES },
+		{ "t2", XMM_ZERO_PF_T2, XMM_ZERO_PF_DEFAULT_PAGES },
+		{ "t2:1", XMM_ZERO_PF_T2, 1 },
+		{ "nta:4", XMM_ZERO_PF_NTA, 4 },
+		{ "t0:09", XMM_ZERO_PF_T0, 9 },
+		{ "none:3", XMM_ZERO_PF_NONE, 3 },
+		{ "t1:16", XMM_ZERO_PF_T1, XMM_ZERO_PF_MAX_PAGES },
+	};
+	static const char *const bad[] = { "", ":2", "t3", "nt", "ntaa", "NTA", "nta ", " nta",
+					   "nta:", "nta:0", "nta:17", "nta:100", "nta:2x", "nta:-1",
+					   "nta:+2", "nta::2", "t2:1:1", "prefetchnta" };
+
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		enum xmm_zero_prefetch hint = XMM_ZERO_PF_HINTS;
+		unsigned int pages = 0;
+
+		cr_expect_eq(xmm_zero_prefetch_parse(good[i].s, &hint, &pages), 0, "\"%s\"", good[i].s);
+		cr_expect_eq(hint, good[i].hint, "\"%s\"", good[i].s);
+		cr_expect_eq(pages, good[i].pages, "\"%s\"", good[i].s);
+	}
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		enum xmm_zero_prefetch hint = XMM_ZERO_PF_HINTS;
+		unsigned int pages = 77;
+
+		cr_expect_eq(xmm_zero_prefetch_parse(bad[i], &hint, &pages), XMM_EINVAL, "\"%s\"", bad[i]);
+		cr_expect(hint == XMM_ZERO_PF_HINTS && pages == 77, "\"%s\" left them alone", bad[i]);
+	}
+	{
+		enum xmm_zero_prefetch hint;
+		unsigned int pages;
+
+		cr_expect_eq(xmm_zero_prefetch_parse(NULL, &hint, &pages), XMM_EINVAL);
+		cr_expect_eq(xmm_zero_prefetch_parse("t2", NULL, &pages), XMM_EINVAL);
+		cr_expect_eq(xmm_zero_prefetch_parse("t2", &hint, NULL), XMM_EINVAL);
+	}
+	/* Every name parses back to its hint. */
+	for (unsigned int h = 0; h < XMM_ZERO_PF_HINTS; h++) {
+		enum xmm_zero_prefetch hint;
+		unsigned int pages;
+
+		cr_assert_not_null(xmm_zero_prefetch_name((enum xmm_zero_prefetch)h));
+		cr_expect_eq(xmm_zero_prefetch_parse(xmm_zero_prefetch_name((enum xmm_zero_prefetch)h),
+						     &hint, &pages), 0);
+		cr_expect_eq(hint, (enum xmm_zero_prefetch)h);
+	}
+	cr_expect_null(xmm_zero_prefetch_name(XMM_ZERO_PF_HINTS));
+	cr_expect_null(xmm_zero_prefetch_name((enum xmm_zero_prefetch)-1));
+}
+
+Test(zero, prefetch_distance_is_clamped)
+{
+	unsigned int before = xmm_zero_prefetch_pages();
+
+	xmm_zero_prefetch_pages_set(0);
+	cr_expect_eq(xmm_zero_prefetch_pages(), 1);
+	xmm_zero_prefetch_pages_set(XMM_ZERO_PF_MAX_PAGES + 1);
+	cr_expect_eq(xmm_zero_prefetch_pages(), XMM_ZERO_PF_MAX_PAGES);
+	xmm_zero_prefetch_pages_set(3);
+	cr_expect_eq(xmm_zero_prefetch_pages(), 3);
+	xmm_zero_prefetch_pages_set(before);
+}
+
+Test(zero, platform_choice_honours_the_prefetch_environment)
+{
+	struct xmm_zero_prefetch_choice cpu, c;
+	const struct xmm_zero_ops *ops;
+
+	unsetenv("XMM_ZERO_PREFETCH");
+	xmm_zero_prefetch_choice(&cpu);
+	cr_assert_lt((unsigned int)cpu.hint, XMM_ZERO_PF_HINTS);
+	cr_assert(cpu.pages >= 1 && cpu.pages <= XMM_ZERO_PF_MAX_PAGES);
+	cr_assert_not_null(cpu.why);
+
+	setenv("XMM_ZERO_PREFETCH", "t0:3", 1);
+	xmm_zero_prefetch_choice(&c);
+	cr_expect(c.hint == XMM_ZERO_PF_T0 && c.pages == 3);
+	cr_expect_str_eq(c.why, "XMM_ZERO_PREFETCH");
+	ops = xmm_pr_zero_ops();
+	cr_expect_eq(ops->prefetch, XMM_ZERO_PF_T0);
+	cr_expect_eq(xmm_zero_prefetch_pages(), 3, "the platform sets the distance it chose");
+
+	setenv("XMM_ZERO_KERNEL", "portable", 1);
+	cr_expect_eq(xmm_pr_zero_ops(), &xmm_zero_portable_sets[XMM_ZERO_PF_T0]);
+	unsetenv("XMM_ZERO_KERNEL");
+
+	setenv("XMM_ZERO_PREFETCH", "prefetchnta", 1);
+	xmm_zero_prefetch_choice(&c);
+	cr_expect(c.hint == cpu.hint && c.pages == cpu.pages, "a bad value keeps the CPU's choice");
+	cr_expect_eq(xmm_pr_zero_ops()->prefetch, cpu.hint);
+	cr_expect_eq(xmm_zero_prefetch_pages(), cpu.pages);
+
+	unsetenv("XMM_ZERO_PREFETCH");
+	cr_expect_eq(xmm_pr_zero_ops()->prefetch, cpu.hint);
+	cr_expect_eq(xmm_zero_prefetch_pages(), cpu.pages);
+}
+
+Test(zero, every_hint_has_every_set)
+{
+	const struct xmm_zero_ops *base[8], *v[8];
+	size_t n;
+
+	load_variants();
+	n = xmm_zero_variants_hint(base, 8, XMM_ZERO_PF_NONE);
+	cr_assert_eq(n, xmm_zero_variants(v, 8));
+	for (unsigned int h = 0; h < XMM_ZERO_PF_HINTS; h++) {
+		cr_assert_eq(xmm_zero_variants_hint(v, 8, (enum xmm_zero_prefetch)h), n);
+		for (size_t i = 0; i < n; i++) {
+			cr_expect_str_eq(v[i]->name, base[i]->name);
+			cr_expect_eq(v[i]->prefetch, (enum xmm_zero_prefetch)h);
+			cr_expect_eq(v[i]->clear, base[i]->clear, "the hint is the scan's only");
+		}
+		cr_expect_eq(v[n - 1], &xmm_zero_portable_sets[h]);
+	}
+	cr_expect_eq(xmm_zero_variants_hint(v, 8, XMM_ZERO_PF_HINTS), 0);
+	cr_expect_eq(xmm_zero_variants_hint(v, 0, XMM_ZERO_PF_T2), 0);
+	cr_expect_eq(xmm_zero_variants_hint(v, 1, XMM_ZERO_PF_T2), 1, "room for portable only");
+	cr_expect_eq(v[0], &xmm_zero_portable_sets[XMM_ZERO_PF_T2]);
+}
+
+/*
+ * Every set with every hint, at the shortest, the default and the longest
+ * distance, gives the byte loop's answers: on ranges of many pages (so that
+ * the prefetch runs ahead, up to the end of the range and no further: a
+ * prefetch is no read, but the range ends at the end of the allocation, and
+ * a real read there is an ASan error), one non-zero byte anywhere.
+ */
+Test(zero, every_hint_and_distance_gives_identical_results)
+{
+	static const unsigned int dists[] = { 1, XMM_ZERO_PF_DEFAULT_PAGES, XMM_ZERO_PF_MAX_PAGES };
+	const size_t maxpages = 40;
+	unsigned char *buf = aligned_alloc(PAGE, maxpages * PAGE);
+	uint64_t want[1], got[2];
+	unsigned int before = xmm_zero_prefetch_pages();
+	struct test_rng r;
+
+	test_rng_seed(&r, test_seed(63));
+	for (unsigned int round = 0; round < 40 * test_scale(); round++) {
+		size_t npages = 1 + test_rng_below(&r, maxpages);
+		size_t off = round % 2 ? 0 : 1 + test_rng_below(&r, 63); /* page aligned, or not */
+		size_t len = npages * PAGE - off, count;
+		unsigned char *p = buf + maxpages * PAGE - len; /* ends where the buffer ends */
+		bool zero;
+
+		memset(buf, 0, maxpages * PAGE);
+		if (round % 4 != 3)
+			p[test_rng_below(&r, len)] = (unsigned char)(1 + test_rng_below(&r, 255));
+		zero = ref_is_zero(p, len);
+		count = ref_scan(p, len / PAGE, want);
+		for (unsigned int h = 0; h < XMM_ZERO_PF_HINTS; h++) {
+			const struct xmm_zero_ops *v[8];
+			size_t n = xmm_zero_variants_hint(v, 8, (enum xmm_zero_prefetch)h);
+
+			for (size_t d = 0; d < sizeof(dists) / sizeof(dists[0]); d++) {
+				xmm_zero_prefetch_pages_set(dists[d]);
+				for (size_t i = 0; i < n; i++) {
+					const char *what = xmm_zero_prefetch_name(v[i]->prefetch);
+
+					cr_assert_eq(v[i]->is_zero(p, len), zero, "%s/%s:%u, %zu bytes",
+						     v[i]->name, what, dists[d], len);
+					got[0] = got[1] = GUARD;
+					cr_assert_eq(v[i]->zero_scan(p, len / PAGE, got), count,
+						     "%s/%s:%u, %zu pages", v[i]->name, what, dists[d],
+						     len / PAGE);
+					if (len / PAGE)
+						cr_assert_eq(got[0], want[0], "%s/%s:%u", v[i]->name, what,
+							     dists[d]);
+					cr_assert_eq(got[len / PAGE ? 1 : 0], GUARD);
+				}
+			}
+		}
+	}
+	xmm_zero_prefetch_pages_set(before);
+	free(buf);
 }

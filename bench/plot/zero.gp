@@ -1,5 +1,5 @@
 # Seed 003: zero-page scan and PoD sweep bandwidth (gnuplot -e "dir='report'" zero.gp)
-set terminal pngcairo size 1100,500
+set terminal pngcairo size 1500,560
 set output dir.'/zero.png'
 set multiplot layout 1,2 title 'seed 003: zero detection, one core'
 set style data histograms

@@ -87,27 +87,97 @@ size_t xmm_zero_scan(const void *base, size_t npages, uint64_t *zero_bitmap);
 int xmm_superpage_check(const void *sp, unsigned int order, uint64_t *zero_bitmap);
 
 /*
+ * The software prefetch of the body scan (step 2 above): a hint and a
+ * distance, chosen once per CPU with the kernels, because no single hint is
+ * right for every host. Measured (libxmm/arch/x86_64/zero.c has the table):
+ * on Zen 4 prefetchnta is fastest, on an Intel Xeon the same prefetchnta
+ * fills L1 only, the L2 streamer never engages and the scan loses 60%, and
+ * without any prefetch the portable kernel loses half on Zen 5. A host the
+ * table does not know takes the hint that lost least on every host measured.
+ *
+ * User space: XMM_ZERO_PREFETCH=<hint>[:<pages>] forces the choice, so any
+ * host can be measured (bench_zero measures every hint in one run), e.g.
+ * XMM_ZERO_PREFETCH=t2 or XMM_ZERO_PREFETCH=nta:1; XMM_ZERO_KERNEL=<name>
+ * (one of the names below) forces the kernel set. A value that does not
+ * parse is reported on stderr and the CPU's choice is kept. Both are read
+ * once, at the first call.
+ */
+enum xmm_zero_prefetch {
+	XMM_ZERO_PF_NONE, /* "none": no software prefetch, the hardware prefetchers only */
+	XMM_ZERO_PF_NTA,  /* "nta": prefetchnta (x86), non-temporal */
+	XMM_ZERO_PF_T0,   /* "t0": prefetcht0, into every level */
+	XMM_ZERO_PF_T1,   /* "t1": prefetcht1, L2 and outward */
+	XMM_ZERO_PF_T2,   /* "t2": prefetcht2, L2 (or L3) and outward */
+	XMM_ZERO_PF_HINTS
+};
+
+/* What a platform uses when it knows nothing of the CPU: the safest measured hint. */
+#define XMM_ZERO_PF_DEFAULT XMM_ZERO_PF_T2
+/* Default distance ahead of the scan, and the largest accepted, in 4 KiB pages. */
+#define XMM_ZERO_PF_DEFAULT_PAGES 2
+#define XMM_ZERO_PF_MAX_PAGES 16
+
+struct xmm_zero_prefetch_choice {
+	enum xmm_zero_prefetch hint;
+	unsigned int pages; /* distance ahead of the scan, 1..XMM_ZERO_PF_MAX_PAGES */
+	const char *why;    /* the host class that decided it, or "XMM_ZERO_PREFETCH" */
+};
+
+/* "none", "nta", "t0", "t1", "t2"; NULL for a value out of range. */
+const char *xmm_zero_prefetch_name(enum xmm_zero_prefetch hint);
+
+/*
+ * Parse "<hint>[:<pages>]" (the syntax of XMM_ZERO_PREFETCH): a hint name as
+ * above, then optionally a colon and a decimal distance of 1 to
+ * XMM_ZERO_PF_MAX_PAGES pages (default XMM_ZERO_PF_DEFAULT_PAGES). Returns 0
+ * and fills @hint and @pages, or XMM_EINVAL (NULL, empty, unknown hint, bad or
+ * out-of-range distance, trailing characters) leaving them untouched.
+ * Freestanding, so a hypervisor can take the same syntax on its command line.
+ */
+int xmm_zero_prefetch_parse(const char *s, enum xmm_zero_prefetch *hint, unsigned int *pages);
+
+/*
+ * The prefetch distance in pages that every kernel set uses (the hint is part
+ * of the set, below). Set by the platform when it chooses the kernels; for
+ * tests and benchmarks. Values out of 1..XMM_ZERO_PF_MAX_PAGES are clamped.
+ */
+unsigned int xmm_zero_prefetch_pages(void);
+void xmm_zero_prefetch_pages_set(unsigned int pages);
+
+/*
  * A set of kernels: one per operation, all with the semantics documented
  * above. (xmm_superpage_check is xmm_zero_scan or is_zero over the whole
- * superpage, so it needs no kernel of its own.)
+ * superpage, so it needs no kernel of its own.) Every kernel set exists once
+ * per prefetch hint; they differ only in speed.
  */
 struct xmm_zero_ops {
 	const char *name; /* "portable", "x86-gpr", "sse2", "avx2", "avx512" */
 	void (*clear)(void *p, size_t len);
 	bool (*is_zero)(const void *p, size_t len);
 	size_t (*zero_scan)(const void *base, size_t npages, uint64_t *zero_bitmap);
+	enum xmm_zero_prefetch prefetch; /* the hint its body scan issues */
 };
 
-/* The portable C kernels (freestanding; what a host built without SIMD runs). */
-extern const struct xmm_zero_ops xmm_zero_portable;
+/* The portable C kernels (freestanding; what a host built without SIMD runs), one per hint. */
+extern const struct xmm_zero_ops xmm_zero_portable_sets[XMM_ZERO_PF_HINTS];
+/* The portable set with the default hint (a platform that knows the CPU offers a better one). */
+#define xmm_zero_portable (xmm_zero_portable_sets[XMM_ZERO_PF_DEFAULT])
 
 /* The kernels in use (chosen at the first call if none was set). */
 const struct xmm_zero_ops *xmm_zero_ops_get(void);
 /* Use @ops from now on (NULL: the platform's choice again). For tests and benchmarks. */
 void xmm_zero_ops_set(const struct xmm_zero_ops *ops);
 
-/* User space: every kernel set this CPU can run, fastest first, portable last. */
+/*
+ * User space: every kernel set this CPU can run, fastest first, portable
+ * last, all with the prefetch hint chosen for this CPU (or XMM_ZERO_PREFETCH).
+ */
 size_t xmm_zero_variants(const struct xmm_zero_ops **out, size_t max);
+/* The same sets with @hint instead (none for a @hint out of range). */
+size_t xmm_zero_variants_hint(const struct xmm_zero_ops **out, size_t max,
+			      enum xmm_zero_prefetch hint);
+/* User space: the prefetch chosen for this CPU, after XMM_ZERO_PREFETCH. */
+void xmm_zero_prefetch_choice(struct xmm_zero_prefetch_choice *c);
 
 #ifdef __cplusplus
 }

@@ -10,7 +10,11 @@
 
 #include <xmm/zero.h>
 
-/* Kernel sets this CPU can run, fastest first; the portable set is not included. */
-size_t xmm_arch_zero_variants(const struct xmm_zero_ops **out, size_t max);
+/* Kernel sets this CPU can run with @hint, fastest first; the portable set is not included. */
+size_t xmm_arch_zero_variants(const struct xmm_zero_ops **out, size_t max,
+			      enum xmm_zero_prefetch hint);
+
+/* The zero scan's prefetch hint and distance for this CPU, from a measured table. */
+void xmm_arch_zero_prefetch(struct xmm_zero_prefetch_choice *choice);
 
 #endif /* XMM_ARCH_H */

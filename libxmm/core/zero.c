@@ -12,24 +12,91 @@ static void clear_portable(void *p, size_t len)
 	__builtin_memset(p, 0, len);
 }
 
-bool xmm_zk_is_zero_portable(const void *p, size_t len)
+/* Bytes ahead of the body scan, for every kernel set; relaxed: any value is correct, only speed differs. */
+uint64_t xmm_zk_prefetch_bytes = XMM_ZERO_PF_DEFAULT_PAGES * XMM_ZERO_PAGE;
+
+unsigned int xmm_zero_prefetch_pages(void)
 {
-	return zk_range_is_zero(p, len, (const char *)p + len, zk_line_nz_words, zk_block_nz_words,
-				zk_prefetch);
+	return (unsigned int)(xmm_pr_load_relaxed_64(&xmm_zk_prefetch_bytes) / XMM_ZERO_PAGE);
 }
 
-size_t xmm_zk_zero_scan_portable(const void *base, size_t npages, uint64_t *bitmap)
+void xmm_zero_prefetch_pages_set(unsigned int pages)
 {
-	return zk_zero_scan(base, npages, bitmap, zk_line_nz_words, zk_block_nz_words,
-			    zk_prefetch);
+	if (pages < 1)
+		pages = 1;
+	if (pages > XMM_ZERO_PF_MAX_PAGES)
+		pages = XMM_ZERO_PF_MAX_PAGES;
+	xmm_pr_store_relaxed_64(&xmm_zk_prefetch_bytes, (uint64_t)pages * XMM_ZERO_PAGE);
 }
 
-const struct xmm_zero_ops xmm_zero_portable = {
-	.name = "portable",
-	.clear = clear_portable,
-	.is_zero = xmm_zk_is_zero_portable,
-	.zero_scan = xmm_zk_zero_scan_portable,
+static const char *const prefetch_names[XMM_ZERO_PF_HINTS] = {
+	[XMM_ZERO_PF_NONE] = "none", [XMM_ZERO_PF_NTA] = "nta", [XMM_ZERO_PF_T0] = "t0",
+	[XMM_ZERO_PF_T1] = "t1",     [XMM_ZERO_PF_T2] = "t2",
 };
+
+const char *xmm_zero_prefetch_name(enum xmm_zero_prefetch hint)
+{
+	return (unsigned int)hint < XMM_ZERO_PF_HINTS ? prefetch_names[hint] : NULL;
+}
+
+int xmm_zero_prefetch_parse(const char *s, enum xmm_zero_prefetch *hint, unsigned int *pages)
+{
+	unsigned int h, n = XMM_ZERO_PF_DEFAULT_PAGES;
+	size_t len = 0;
+
+	if (!s || !hint || !pages)
+		return XMM_EINVAL;
+	while (s[len] && s[len] != ':')
+		len++;
+	for (h = 0; h < XMM_ZERO_PF_HINTS; h++) {
+		const char *name = prefetch_names[h];
+		size_t i = 0;
+
+		while (i < len && name[i] == s[i])
+			i++;
+		if (i == len && name[i] == '\0')
+			break;
+	}
+	if (len == 0 || h == XMM_ZERO_PF_HINTS)
+		return XMM_EINVAL;
+	if (s[len] == ':') {
+		const char *d = s + len + 1;
+
+		/* At most two digits: anything longer is out of range anyway, and cannot overflow. */
+		if (d[0] < '0' || d[0] > '9')
+			return XMM_EINVAL;
+		n = (unsigned int)(d[0] - '0');
+		if (d[1] >= '0' && d[1] <= '9')
+			n = n * 10 + (unsigned int)(d[1] - '0'), d++;
+		if (d[1] != '\0' || n < 1 || n > XMM_ZERO_PF_MAX_PAGES)
+			return XMM_EINVAL;
+	}
+	*hint = (enum xmm_zero_prefetch)h;
+	*pages = n;
+	return 0;
+}
+
+#define PORTABLE_KERNELS(hint, value)                                                          \
+	bool xmm_zk_is_zero_portable_##hint(const void *p, size_t len)                         \
+	{                                                                                      \
+		return zk_is_zero(p, len, zk_line_nz_words, zk_block_nz_words,                  \
+				  zk_prefetch_##hint);                                          \
+	}                                                                                      \
+	size_t xmm_zk_zero_scan_portable_##hint(const void *base, size_t npages,               \
+						uint64_t *bitmap)                              \
+	{                                                                                      \
+		return zk_zero_scan(base, npages, bitmap, zk_line_nz_words, zk_block_nz_words,  \
+				    zk_prefetch_##hint);                                        \
+	}
+ZK_FOR_EACH_HINT(PORTABLE_KERNELS)
+
+#define PORTABLE_SET(hint, value)                                                              \
+	[value] = { .name = "portable",                                                        \
+		    .clear = clear_portable,                                                   \
+		    .is_zero = xmm_zk_is_zero_portable_##hint,                                 \
+		    .zero_scan = xmm_zk_zero_scan_portable_##hint,                             \
+		    .prefetch = value },
+const struct xmm_zero_ops xmm_zero_portable_sets[XMM_ZERO_PF_HINTS] = { ZK_FOR_EACH_HINT(PORTABLE_SET) };
 
 /* NULL until the first call picks the platform's kernels. */
 static const struct xmm_zero_ops *zero_active;
