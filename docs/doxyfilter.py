@@ -23,6 +23,9 @@ DECL = re.compile(r'^[A-Za-z_].*\b(xmm_[a-z0-9_]+)\s*\(')
 
 
 def params(text):
+    """Comment text in Doxygen's markup: <, > and & literal, @name as code."""
+    text = text.replace('\\', '\\\\').replace('<', '\\<').replace('>', '\\>').replace('&', '\\&')
+    text = text.replace('#', '\\#').replace('%', '\\%')
     return PARAM.sub(r'<tt>\1</tt>', text)
 
 

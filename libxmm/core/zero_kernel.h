@@ -25,7 +25,7 @@
 
 #define ZK_LINE 64
 #define ZK_BLOCK (4 * ZK_LINE)
-#define ZK_INLINE static inline __attribute__((always_inline))
+#define ZK_INLINE static inline __attribute__((__always_inline__))
 
 /*
  * The body is read ZK_GROUP bytes at a time: the blocks of a group are tested

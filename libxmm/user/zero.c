@@ -25,9 +25,9 @@ void xmm_zero_prefetch_choice(struct xmm_zero_prefetch_choice *c)
 	if (!want || !*want)
 		return;
 	if (xmm_zero_prefetch_parse(want, &hint, &pages) != 0) {
-		fprintf(stderr,
+		xmm_log(XMM_LOG_WARNING,
 			"libxmm: XMM_ZERO_PREFETCH=%s is not <none|nta|t0|t1|t2>[:<1-%d pages>]; "
-			"using %s:%u (%s)\n",
+			"using %s:%u (%s)",
 			want, XMM_ZERO_PF_MAX_PAGES, xmm_zero_prefetch_name(c->hint), c->pages, c->why);
 		return;
 	}

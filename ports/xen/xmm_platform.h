@@ -28,11 +28,9 @@
 
 /*
  * The core prefixes its helpers (xmm_ilog2) and spells attributes __x__, so
- * Xen's own ilog2 and always_inline macros cannot meet it; zero_kernel.h
- * still spells always_inline plainly, hence the one undef below. A new
- * clash shows up as a build error in common/libxmm/core.
+ * Xen's own ilog2 and always_inline macros cannot meet it. A new clash shows
+ * up as a build error in common/libxmm/core.
  */
-#undef always_inline
 
 #define XMM_PLATFORM_NAME "xen"
 
