@@ -8,6 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 dir=${1:-build/report-check}
 scripts/setup.sh --page
+mkdir -p "$(dirname "$dir")"
 scripts/report.sh --quick --out "$dir" > "$dir.log" 2>&1 || { tail -30 "$dir.log"; exit 1; }
 html=$dir/index.html
 grep -q '<h2>Summary</h2>' "$html" || { echo "check_report_page: no summary in $html" >&2; exit 1; }

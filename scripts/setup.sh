@@ -25,9 +25,17 @@ if [ "${1:-}" = --ports ]; then
   )
 fi
 
+# Native packages by name and architecture: with a foreign architecture added (the arm64
+# stage's), a bare name can answer for the other architecture's package.
+arch=$(dpkg --print-architecture)
 missing=()
 for p in "${packages[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  q=$p
+  case "$p" in *:*) ;; *) q="$p:$arch" ;; esac
+  if ! dpkg-query -W -f='${Status} ${Architecture}' "$q" 2>/dev/null |
+       grep -Eq "install ok installed ($arch|all)$"; then
+    missing+=("$q")
+  fi
 done
 [ ${#missing[@]} -eq 0 ] && exit 0
 
