@@ -59,7 +59,7 @@
 #include "baselines/zero_peer.h"
 #include "baselines/zero_stream.h"
 #include "baselines/zero_xen.h"
-#include "shim.h"
+#include "common.h"
 
 #define PAGE 4096
 #define SP_PAGES 512
@@ -72,14 +72,6 @@
 static struct xmm_bench_opts opts;
 
 /* ---- helpers --------------------------------------------------------------- */
-
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
 
 static void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 static void die(const char *fmt, ...)
@@ -105,32 +97,6 @@ static char *map_memory(size_t len)
 	return p;
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-static double median(double *v, size_t n)
-{
-	qsort(v, n, sizeof(*v), cmp_double);
-	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
-
-static uint64_t rng_next(uint64_t *s)
-{
-	*s ^= *s << 13;
-	*s ^= *s >> 7;
-	*s ^= *s << 17;
-	return *s;
-}
-
-static uint64_t rng_below(uint64_t *s, uint64_t n)
-{
-	return rng_next(s) % n;
-}
-
 /*
  * A random order of @n contenders, drawn every round: what one leaves behind
  * (in the prefetchers, the TLB, the DRAM pages open) and the bursts of other
@@ -143,7 +109,7 @@ static void shuffle(size_t *order, size_t n, uint64_t *rng)
 	for (size_t i = 0; i < n; i++)
 		order[i] = i;
 	for (size_t i = n - 1; i > 0; i--) {
-		size_t j = rng_below(rng, i + 1), t = order[i];
+		size_t j = xmm_bench_rng_below(rng, i + 1), t = order[i];
 
 		order[i] = order[j];
 		order[j] = t;
@@ -156,7 +122,7 @@ static const char *const nz_name[] = { "data", "head", "tail", "sparse" };
 
 static void fill_nonzero(uint64_t *rng, char *page, enum nz_kind k)
 {
-	size_t n = 8 + rng_below(rng, PAGE - 8);
+	size_t n = 8 + xmm_bench_rng_below(rng, PAGE - 8);
 
 	memset(page, 0, PAGE);
 	switch (k) {
@@ -165,21 +131,21 @@ static void fill_nonzero(uint64_t *rng, char *page, enum nz_kind k)
 		/* fall through */
 	case NZ_HEAD:
 		for (size_t i = 0; i < n; i += 8) {
-			uint64_t w = rng_next(rng) | 1;
+			uint64_t w = xmm_bench_rng(rng) | 1;
 
 			memcpy(page + i, &w, 8);
 		}
 		break;
 	case NZ_TAIL:
 		for (size_t i = PAGE - (n & ~(size_t)7); i < PAGE; i += 8) {
-			uint64_t w = rng_next(rng) | 1;
+			uint64_t w = xmm_bench_rng(rng) | 1;
 
 			memcpy(page + i, &w, 8);
 		}
 		break;
 	default:
-		for (int j = 0; j <= (int)rng_below(rng, 4); j++)
-			page[rng_below(rng, PAGE)] = (char)(1 + rng_below(rng, 255));
+		for (int j = 0; j <= (int)xmm_bench_rng_below(rng, 4); j++)
+			page[xmm_bench_rng_below(rng, PAGE)] = (char)(1 + xmm_bench_rng_below(rng, 255));
 		break;
 	}
 }
@@ -462,7 +428,7 @@ static void bm_scan(struct xmm_bench_state *st, void *arg)
 
 			if (k >= nbase)
 				contender_pages(&c[k]);
-			t = now_s();
+			t = xmm_bench_now();
 			if (k == 0)
 				zero = xen_scalar_scan(buf, npages);
 			else if (k == 1)
@@ -474,7 +440,7 @@ static void bm_scan(struct xmm_bench_state *st, void *arg)
 					       len) == 0 ? npages : 0;
 			else
 				zero = c[k].ops->zero_scan(buf, npages, bitmap);
-			gbps[k][rounds] = (double)len / (now_s() - t) * 1e-9;
+			gbps[k][rounds] = (double)len / (xmm_bench_now() - t) * 1e-9;
 			if (zero != npages)
 				die("scan: %s found %zu zero pages of %zu", c[k].name, zero, npages);
 		}
@@ -482,7 +448,7 @@ static void bm_scan(struct xmm_bench_state *st, void *arg)
 	}
 	xmm_zero_prefetch_pages_set(choice.pages);
 	for (size_t k = 0; k < ncont; k++) {
-		scan_res.value[k] = median(gbps[k], rounds);
+		scan_res.value[k] = xmm_bench_median(gbps[k], rounds);
 		xmm_bench_counter(st, c[k].name, scan_res.value[k], 0);
 	}
 	free(bitmap);
@@ -517,11 +483,11 @@ static void count_reject_lines(const char *buf, size_t npages, const uint8_t *ki
 		for (size_t i = 0; i < npages; i++)
 			if (kind[i] == k)
 				per[n++] = mine[i];
-		kind_lines[k] = n ? median(per, n) : 0;
+		kind_lines[k] = n ? xmm_bench_median(per, n) : 0;
 		for (size_t i = 0; i < npages; i++)
 			if (kind[i] == k)
 				per[nx++] = xen[i];
-		xen_kind_lines[k] = nx ? median(per, nx) : 0;
+		xen_kind_lines[k] = nx ? xmm_bench_median(per, nx) : 0;
 	}
 	lines_mean = sum / (double)npages;
 	xen_lines_mean = xsum / (double)npages;
@@ -530,8 +496,8 @@ static void count_reject_lines(const char *buf, size_t npages, const uint8_t *ki
 	zero_scan_counted(buf, npages, NULL);
 	traffic_mean = (double)traffic_lines / (double)npages;
 	traffic_stop();
-	lines_median = median(mine, npages);
-	xen_lines_median = median(xen, npages);
+	lines_median = xmm_bench_median(mine, npages);
+	xen_lines_median = xmm_bench_median(xen, npages);
 	free(mine);
 	free(xen);
 	free(per);
@@ -550,7 +516,7 @@ static void bm_reject(struct xmm_bench_state *st, void *arg)
 
 	(void)arg;
 	for (size_t i = 0; i < npages; i++) {
-		kind[i] = (uint8_t)rng_below(&rng, NZ_KINDS);
+		kind[i] = (uint8_t)xmm_bench_rng_below(&rng, NZ_KINDS);
 		fill_nonzero(&rng, buf + i * PAGE, (enum nz_kind)kind[i]);
 	}
 	count_reject_lines(buf, npages, kind);
@@ -568,7 +534,7 @@ static void bm_reject(struct xmm_bench_state *st, void *arg)
 
 			contender_pages(&c[k]);
 			evict(slice, SLICE * PAGE);
-			t = now_s();
+			t = xmm_bench_now();
 			if (k == 0)
 				for (size_t p = 0; p < SLICE; p++)
 					zero += xen_page_is_zero(slice + p * PAGE, NULL);
@@ -576,7 +542,7 @@ static void bm_reject(struct xmm_bench_state *st, void *arg)
 				zero = peer_zero_scan(slice, SLICE);
 			else
 				zero = c[k].ops->zero_scan(slice, SLICE, bitmap);
-			ns[k][rounds] = (now_s() - t) * 1e9 / SLICE;
+			ns[k][rounds] = (xmm_bench_now() - t) * 1e9 / SLICE;
 			if (zero)
 				die("reject: %s found %zu zero pages", c[k].name, zero);
 		}
@@ -586,7 +552,7 @@ static void bm_reject(struct xmm_bench_state *st, void *arg)
 	for (size_t k = 0; k < ncont; k++) {
 		char name[64];
 
-		reject_res.value[k] = median(ns[k], rounds);
+		reject_res.value[k] = xmm_bench_median(ns[k], rounds);
 		snprintf(name, sizeof(name), "%s_ns", c[k].name);
 		xmm_bench_counter(st, name, reject_res.value[k], 0);
 	}
@@ -631,7 +597,7 @@ static void image_build(struct image *im, size_t bytes)
 	for (uint64_t k = 0; k < im->nsp; k++)
 		kind[k] = k < im->nsp / 2 ? 0 : k < im->nsp * 3 / 4 ? 1 : 2;
 	for (uint64_t k = im->nsp - 1; k > 0; k--) {
-		uint64_t j = rng_below(&rng, k + 1);
+		uint64_t j = xmm_bench_rng_below(&rng, k + 1);
 		uint8_t t = kind[k];
 
 		kind[k] = kind[j];
@@ -645,24 +611,24 @@ static void image_build(struct image *im, size_t bytes)
 
 		memset(sp, 0, SP_BYTES);
 		if (kind[k] == 1)
-			for (uint64_t j = 1 + rng_below(&rng, 8); j > 0; j--)
-				nonzero[rng_below(&rng, SP_PAGES)] = true;
+			for (uint64_t j = 1 + xmm_bench_rng_below(&rng, 8); j > 0; j--)
+				nonzero[xmm_bench_rng_below(&rng, SP_PAGES)] = true;
 		for (unsigned int p = 0; p < SP_PAGES; p++) {
 			if (kind[k] == 2 || nonzero[p]) {
 				fill_nonzero(&rng, sp + (size_t)p * PAGE,
-					     (enum nz_kind)rng_below(&rng, NZ_KINDS));
+					     (enum nz_kind)xmm_bench_rng_below(&rng, NZ_KINDS));
 				continue;
 			}
 			im->want_pages[(k * SP_PAGES + p) / 64] |= 1ULL << (p % 64);
 			im->reclaim_pages++;
 		}
 		im->want_whole[k] = kind[k] == 0;
-		if (kind[k] != 2 || rng_below(&rng, 8) == 0)
-			im->notes[im->nnotes++] = k * SP_PAGES + rng_below(&rng, SP_PAGES);
+		if (kind[k] != 2 || xmm_bench_rng_below(&rng, 8) == 0)
+			im->notes[im->nnotes++] = k * SP_PAGES + xmm_bench_rng_below(&rng, SP_PAGES);
 	}
 	/* The frees came in no particular order. */
 	for (size_t i = im->nnotes - 1; i > 0; i--) {
-		size_t j = rng_below(&rng, i + 1);
+		size_t j = xmm_bench_rng_below(&rng, i + 1);
 		xmm_pfn_t t = im->notes[i];
 
 		im->notes[i] = im->notes[j];
@@ -783,19 +749,19 @@ static void bm_sweep(struct xmm_bench_state *st, void *arg)
 
 			reclaim_reset(&r, &im);
 			xmm_zero_ops_set(c == 2 ? portable : NULL);
-			t = now_s();
+			t = xmm_bench_now();
 			if (c == 0)
 				r.npages = xen_pod_sweep(im.mem, im.nsp, r.whole, r.pages, NULL);
 			else
 				xmm_pod_sweep(s, &im, &r);
-			gbps[c][rounds] = (double)im.bytes / (now_s() - t) * 1e-9;
+			gbps[c][rounds] = (double)im.bytes / (xmm_bench_now() - t) * 1e-9;
 			reclaim_expect(&r, &im, sweep_res.name[c]);
 		}
 		rounds++;
 	}
 	xmm_zero_ops_set(NULL);
 	for (size_t c = 0; c < 3; c++) {
-		sweep_res.value[c] = median(gbps[c], rounds);
+		sweep_res.value[c] = xmm_bench_median(gbps[c], rounds);
 		xmm_bench_counter(st, sweep_res.name[c], sweep_res.value[c], 0);
 	}
 	xmm_bench_counter(st, "xen_read_B_per_MiB", xen_read_per_mib, 0);
@@ -812,15 +778,11 @@ static void bm_sweep(struct xmm_bench_state *st, void *arg)
 static void row(const char *scenario, const char *param, const char *baseline, double base,
 		double xmm, const char *unit, bool higher, double target, const char *target_text)
 {
-	if (base <= 0 || xmm < 0 || (xmm == 0 && higher)) {
-		xmm_report_missing(&opts, "003", scenario, param, "benchmark filtered out or failed");
-		return;
-	}
-	xmm_report_row(&opts, &(struct xmm_report_row){ .seed = "003", .scenario = scenario,
-						       .param = param, .baseline = baseline,
-						       .base = base, .xmm = xmm, .unit = unit,
-						       .higher_is_better = higher,
-						       .target_ratio = target, .target = target_text });
+	/* A cost may be 0 (bytes written to pages proved zero); a throughput may not. */
+	const struct xmm_bench_report rep = { &opts, "003", !higher };
+
+	xmm_bench_row(&rep, scenario, param, baseline, base, xmm, unit, higher, target,
+		      target_text);
 }
 
 static void report(void)
@@ -930,33 +892,26 @@ static void report(void)
 	fclose(dat);
 }
 
-static void usage(const char *argv0)
-{
-	printf("usage: %s [--quick] [--report DIR] [--benchmark_* flags]\n"
-	       "seed 003: zero scan, cold reject and the PoD sweep against a streaming read, a\n"
-	       "peer in QEMU's buffer_is_zero technique, the scalar loop and a Xen-style sweep.\n"
-	       "  --quick         256 MiB scan, 16384 reject pages, 512 MiB image, fewer rounds\n"
-	       "  --report DIR    write DIR/zero.json and DIR/zero.dat, append rows to DIR/report.tsv\n"
-	       "  --help, -h      this text, then Google Benchmark's flags\n"
-	       "  e.g. --benchmark_filter=zero/scan runs the scan only (rows of the others say so)\n"
-	       "environment (read once, see xmm/zero.h):\n"
-	       "  XMM_ZERO_KERNEL=portable|x86-gpr|sse2|avx2|avx512   force the kernel set\n"
-	       "  XMM_ZERO_PREFETCH=none|nta|t0|t1|t2[:PAGES]          force the prefetch hint and\n"
-	       "                  distance (1-%d pages; default %d)\n",
-	       argv0, XMM_ZERO_PF_MAX_PAGES, XMM_ZERO_PF_DEFAULT_PAGES);
-	fflush(stdout);
-}
-
 int main(int argc, char **argv)
 {
 	char json[4096];
 	int rc;
 
-	for (int i = 1; i < argc; i++)
-		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-			usage(argv[0]);
-			argv[i] = "--help"; /* Google Benchmark then prints its own flags and exits */
-		}
+	static char help[1024];
+
+	snprintf(help, sizeof(help),
+		 "bench_zero: seed 003: zero scan, cold reject and the PoD sweep against a\n"
+		 "streaming read, a peer in QEMU's buffer_is_zero technique, the scalar loop and\n"
+		 "a Xen-style sweep. Each scenario is one benchmark whose iterations are rounds\n"
+		 "that time every contender once, in a new random order each round.\n"
+		 "  --quick            256 MiB scan, 16384 reject pages, 512 MiB image, fewer rounds\n"
+		 "  e.g. --benchmark_filter=zero/scan runs the scan only (rows of the others say so)\n"
+		 "Environment (read once, see xmm/zero.h):\n"
+		 "  XMM_ZERO_KERNEL=portable|x86-gpr|sse2|avx2|avx512   force the kernel set\n"
+		 "  XMM_ZERO_PREFETCH=none|nta|t0|t1|t2[:PAGES]          force the prefetch hint\n"
+		 "                     and distance (1-%d pages; default %d)\n",
+		 XMM_ZERO_PF_MAX_PAGES, XMM_ZERO_PF_DEFAULT_PAGES);
+	xmm_bench_usage(help);
 	xmm_bench_parse(&argc, argv, &opts);
 	load_variants();
 	xmm_bench_add(&(struct xmm_bench){ .name = "zero/scan", .fn = bm_scan,
