@@ -5,6 +5,7 @@
 #include <xmm/user/topo.h>
 
 #include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
 
 #include <hwloc.h>
@@ -44,6 +45,70 @@ static void fill_distances(hwloc_topology_t h, struct topo_impl *t, unsigned int
 	hwloc_distances_release(h, d);
 }
 
+/*
+ * Bound a synthetic description before hwloc builds it: hwloc's synthetic
+ * loader costs far more than linearly in a level's arity ("pack:4000 pu:1"
+ * took 3.2 s, "pack:65535 pu:1" does not finish), and it checks nothing. The
+ * levels are whitespace-separated tokens "[type:]arity[(attributes)]"; a
+ * token in brackets ("[numa]") attaches memory children to every object of
+ * the level before it. Anything else is left to hwloc to reject. Nodes are
+ * counted as if every level without a type (hwloc infers them) or of type
+ * numa/node were NUMA nodes: an upper bound.
+ */
+static int synthetic_bounds(const char *s)
+{
+	unsigned long long objs = 1, nodes = 0;
+	const char *p = s;
+
+	while (*p) {
+		const char *tok, *colon, *num;
+		unsigned long long arity = 0;
+		int depth = 0;
+
+		while (*p == ' ' || *p == '\t' || *p == '\n')
+			p++;
+		if (!*p)
+			break;
+		tok = p;
+		while (*p && (depth || (*p != ' ' && *p != '\t' && *p != '\n'))) {
+			if (*p == '(' || *p == '[')
+				depth++;
+			else if ((*p == ')' || *p == ']') && depth)
+				depth--;
+			p++;
+		}
+		if (*tok == '[') { /* memory children of every object of the last level */
+			nodes += objs;
+			if (nodes > XMM_TOPO_MAX_NODES)
+				return XMM_EINVAL;
+			continue;
+		}
+		colon = memchr(tok, ':', (size_t)(p - tok));
+		num = colon ? colon + 1 : tok;
+		if (num >= p || *num < '0' || *num > '9')
+			return XMM_EINVAL;
+		for (; num < p && *num >= '0' && *num <= '9'; num++) {
+			arity = arity * 10 + (unsigned)(*num - '0');
+			if (arity > XMM_TOPO_MAX_ARITY)
+				return XMM_EINVAL;
+		}
+		if (num < p && *num != '(')
+			return XMM_EINVAL;
+		if (arity == 0)
+			return XMM_EINVAL;
+		objs *= arity; /* <= XMM_TOPO_MAX_CPUS * XMM_TOPO_MAX_ARITY: no overflow */
+		if (objs > XMM_TOPO_MAX_CPUS)
+			return XMM_EINVAL; /* every level has at most as many objects as PUs */
+		/* numa, NUMANode, node, in any case (after the load the count is checked exactly). */
+		if (!colon || *tok == 'n' || *tok == 'N') {
+			nodes = nodes > objs ? nodes : objs;
+			if (nodes > XMM_TOPO_MAX_NODES)
+				return XMM_EINVAL;
+		}
+	}
+	return 0;
+}
+
 int xmm_topo_load(struct xmm_topo **out, const char *spec)
 {
 	hwloc_topology_t h;
@@ -53,14 +118,18 @@ int xmm_topo_load(struct xmm_topo **out, const char *spec)
 
 	if (!out)
 		return XMM_EINVAL;
+	bool here = !spec || !*spec;
+	bool xml = !here && stat(spec, &st) == 0 && S_ISREG(st.st_mode);
+
+	/* Bounded before hwloc builds anything (see synthetic_bounds). */
+	if (xml && st.st_size > XMM_TOPO_MAX_XML_BYTES)
+		return XMM_EINVAL;
+	if (!here && !xml && synthetic_bounds(spec) != 0)
+		return XMM_EINVAL;
 	if (hwloc_topology_init(&h) != 0)
 		return XMM_ENOMEM;
-	bool here = !spec || !*spec;
-
 	if (!here) {
-		int rc = stat(spec, &st) == 0 && S_ISREG(st.st_mode)
-				 ? hwloc_topology_set_xml(h, spec)
-				 : hwloc_topology_set_synthetic(h, spec);
+		int rc = xml ? hwloc_topology_set_xml(h, spec) : hwloc_topology_set_synthetic(h, spec);
 		if (rc != 0) {
 			hwloc_topology_destroy(h);
 			return XMM_EINVAL;
@@ -72,7 +141,7 @@ int xmm_topo_load(struct xmm_topo **out, const char *spec)
 	}
 	ncpus = hwloc_get_nbobjs_by_type(h, HWLOC_OBJ_PU);
 	nnodes = hwloc_get_nbobjs_by_type(h, HWLOC_OBJ_NUMANODE);
-	if (ncpus <= 0 || ncpus > UINT16_MAX) {
+	if (ncpus <= 0 || ncpus > XMM_TOPO_MAX_CPUS || nnodes > XMM_TOPO_MAX_NODES) {
 		hwloc_topology_destroy(h);
 		return XMM_EINVAL;
 	}
