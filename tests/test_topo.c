@@ -180,3 +180,30 @@ Test(topo, synthetic_specs_at_the_limits_load, .timeout = 60)
 		xmm_topo_free(t);
 	}
 }
+
+/*
+ * Regression (found by tests/fuzz/fuzz_topo.c): hwloc 2.9 dereferences NULL
+ * loading an XML file whose objects' cpusets contradict their nesting. The
+ * file is refused with XMM_EINVAL instead of crashing the caller.
+ */
+Test(topo, inconsistent_xml_is_refused_not_a_crash, .timeout = 30)
+{
+	static const char *input = XMM_SOURCE_DIR "/tests/fuzz/regressions/topo/hwloc-xml-inconsistent-cpusets";
+	char path[] = "/tmp/xmm-topo-bad-XXXXXX.xml";
+	struct xmm_topo *t = (struct xmm_topo *)0x1;
+	FILE *in = fopen(input, "rb"), *out;
+	int fd = mkstemps(path, 4), c;
+
+	cr_assert_not_null(in);
+	cr_assert_geq(fd, 0);
+	out = fdopen(fd, "wb");
+	cr_assert_not_null(out);
+	fgetc(in); /* the fuzz input's mode byte: XML */
+	while ((c = fgetc(in)) != EOF)
+		fputc(c, out);
+	fclose(in);
+	fclose(out);
+	cr_expect_eq(xmm_topo_load(&t, path), XMM_EINVAL);
+	cr_expect_eq(t, (struct xmm_topo *)0x1);
+	unlink(path);
+}

@@ -33,7 +33,9 @@ struct xmm_topo {
  * at most XMM_TOPO_MAX_CPUS CPUs (the flush clock's limit), XMM_TOPO_MAX_NODES
  * NUMA nodes, XMM_TOPO_MAX_ARITY children per object of a synthetic level, and
  * XML files of at most XMM_TOPO_MAX_XML_BYTES (whose CPU and node counts are
- * checked after loading: the file's size bounds that work).
+ * checked after loading: the file's size bounds that work). An XML file is
+ * first loaded in a child process and refused if that crashes or takes over
+ * 10 s: hwloc 2.9 crashes on some inconsistent files (a fork per XML load).
  */
 #define XMM_TOPO_MAX_CPUS 4096
 #define XMM_TOPO_MAX_NODES 1024
