@@ -9,6 +9,10 @@ packages=(
   libcriterion-dev libbenchmark-dev        # tests, benchmarks
   gnuplot-nox strace                       # report plots, the pinpool syscall check
   util-linux bsdextrautils procps git      # setarch (TSan), column, free, the report header
+  # the hardening stages of scripts/test.sh (fuzz, model, arm64)
+  clang-14 libclang-rt-14-dev              # libFuzzer with ASan/UBSan/TSan
+  spin                                     # model checking (tests/model)
+  gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user-static   # arm64 cross build and run
 )
 
 missing=()
