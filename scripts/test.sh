@@ -16,7 +16,7 @@ cd "$(dirname "$0")/.."
 scripts/setup.sh
 
 stages=("$@")
-[ ${#stages[@]} -gt 0 ] || stages=(freestanding release asan tsan fuzz model)
+[ ${#stages[@]} -gt 0 ] || stages=(freestanding release asan tsan fuzz model faults)
 jobs=$(nproc)
 export XMM_JOBS=$jobs
 start=$SECONDS
