@@ -16,7 +16,7 @@ cd "$(dirname "$0")/.."
 scripts/setup.sh
 
 stages=("$@")
-[ ${#stages[@]} -gt 0 ] || stages=(freestanding release asan tsan fuzz model faults)
+[ ${#stages[@]} -gt 0 ] || stages=(freestanding release asan tsan fuzz model faults soak)
 jobs=$(nproc)
 export XMM_JOBS=$jobs
 start=$SECONDS
