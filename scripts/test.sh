@@ -16,7 +16,7 @@ cd "$(dirname "$0")/.."
 scripts/setup.sh
 
 stages=("$@")
-[ ${#stages[@]} -gt 0 ] || stages=(freestanding release asan tsan fuzz model faults soak)
+[ ${#stages[@]} -gt 0 ] || stages=(freestanding release asan tsan fuzz model faults arm64 soak)
 jobs=$(nproc)
 export XMM_JOBS=$jobs
 start=$SECONDS
