@@ -12,6 +12,10 @@ packages=(
   gnuplot-nox strace                       # report plots, the pinpool syscall check
   util-linux bsdextrautils procps git      # setarch (TSan), column, free, the report header
   doxygen python3 man-db                   # the API reference and its man pages (docs/)
+  # the hardening stages of scripts/test.sh (fuzz, model, arm64)
+  clang-14 libclang-rt-14-dev              # libFuzzer with ASan/UBSan/TSan
+  spin                                     # model checking (tests/model)
+  gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user-static   # arm64 cross build and run
 )
 if [ "${1:-}" = --page ]; then
   packages+=(chromium)                     # the report page, opened as a reader would
@@ -30,11 +34,9 @@ fi
 arch=$(dpkg --print-architecture)
 missing=()
 for p in "${packages[@]}"; do
-  q=$p
-  case "$p" in *:*) ;; *) q="$p:$arch" ;; esac
-  if ! dpkg-query -W -f='${Status} ${Architecture}' "$q" 2>/dev/null |
-       grep -Eq "install ok installed ($arch|all)$"; then
-    missing+=("$q")
+  if ! dpkg-query -W -f='${Status} ${Architecture}\n' "$p" 2>/dev/null |
+       grep -Eq "^install ok installed ($arch|all)$"; then
+    case "$p" in *:*) missing+=("$p") ;; *) missing+=("$p:$arch") ;; esac
   fi
 done
 [ ${#missing[@]} -eq 0 ] && exit 0

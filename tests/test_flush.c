@@ -421,3 +421,34 @@ Test(flush, model_large_machines)
 		for (int l = 0; l < L_COUNT; l++)
 			model_run(seed++, sizes[i], (enum layout)l, 1500 * test_scale());
 }
+
+/*
+ * Regression (issue 15): a token from the future was accepted silently in
+ * release builds, and the filters then dropped a CPU that still needed a
+ * flush. It is refused in every build and writes nothing.
+ */
+Test(flush, end_refuses_a_token_from_the_future)
+{
+	struct xmm_flush_clock *clk = new_clock(4, NULL);
+	xmm_cpumask_t m, all;
+	xmm_epoch_t s, t;
+
+	s = xmm_flush_stamp(clk);
+	t = xmm_flush_begin(clk);
+	cr_expect_eq(xmm_flush_end(clk, 1, t + 1), XMM_EINVAL);
+	cr_expect_eq(xmm_flush_end(clk, 1, UINT64_MAX), XMM_EINVAL);
+	xmm_cpumask_fill(&all, 4);
+	cr_expect_eq(xmm_flush_end_mask(clk, &all, t + 100), XMM_EINVAL);
+	cr_expect(xmm_flush_needed(clk, 1, s), "nothing was written");
+	m = all;
+	xmm_flush_filter(clk, &m, s);
+	cr_expect_eq(xmm_cpumask_weight(&m), 4, "no CPU dropped");
+	cr_expect(xmm_flush_any_needed(clk, s));
+	/* A later stamp stays covered only by a real flush. */
+	cr_expect_eq(xmm_flush_end(clk, 1, t), 0);
+	cr_expect_not(xmm_flush_needed(clk, 1, s));
+	cr_expect(xmm_flush_needed(clk, 1, xmm_flush_stamp(clk)));
+	cr_expect_eq(xmm_flush_end_mask(clk, &all, t), 0);
+	cr_expect_not(xmm_flush_any_needed(clk, s));
+	xmm_flush_clock_destroy(clk);
+}

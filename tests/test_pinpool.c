@@ -579,3 +579,28 @@ Test(pinpool, steady_state_makes_no_system_call)
 	cr_expect_eq(b.hits - a.hits, 4 * 20000 + 3 * 32 + 8);
 	xmm_pinpool_destroy(p);
 }
+
+/*
+ * Regression (issue 15): the headers said "above 1 TiB" and "above 2^28 - 1
+ * pages", but the code also refuses exactly 1 TiB and exactly 2^28 - 1
+ * pages. The limit is now named (XMM_PINPOOL_MAX_PAGES) and the headers say
+ * what the code does; these are its edges.
+ */
+Test(pinpool, arena_limit_is_what_the_header_says)
+{
+	struct xmm_pinpool *p = (struct xmm_pinpool *)0x1;
+	const size_t page = 4096, max = (size_t)XMM_PINPOOL_MAX_PAGES * page;
+
+	cr_expect_eq(XMM_PINPOOL_MAX_PAGES, (1ULL << 28) - 2);
+	cr_expect_neq(xmm_pinpool_size(max, page), 0, "2^28 - 2 pages is accepted");
+	cr_expect_eq(xmm_pinpool_size(max + page, page), 0, "2^28 - 1 pages is refused");
+	cr_expect_eq(xmm_pinpool_size((size_t)1 << 40, 2 * MiB), 0, "1 TiB is refused");
+	cr_expect_neq(xmm_pinpool_size(((size_t)1 << 40) - 2 * MiB, 2 * MiB), 0,
+		      "1 TiB less one 2 MiB chunk is accepted");
+	cr_expect_eq(xmm_pinpool_create(&p, &(struct xmm_pinpool_cfg){ .cap_bytes = (size_t)1 << 40 }),
+		     XMM_EINVAL, "a cap of exactly 1 TiB");
+	cr_expect_eq(xmm_pinpool_create(&p, &(struct xmm_pinpool_cfg){
+				.cap_bytes = ((size_t)1 << 40) - page, .chunk_bytes = page }),
+		     XMM_EINVAL, "1 TiB - 4 KiB in 4 KiB chunks is 2^28 - 1 pages");
+	cr_expect_eq(p, (struct xmm_pinpool *)0x1);
+}

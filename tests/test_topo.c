@@ -139,3 +139,71 @@ Test(topo, bad_specs)
 	cr_expect_eq(xmm_topo_load(NULL, NULL), XMM_EINVAL);
 	xmm_topo_free(NULL);
 }
+
+/*
+ * Regression (issue 15): hwloc's synthetic loader grows superlinearly with a
+ * flat level ("pack:65535 pu:1" did not return); the spec is bounded before
+ * hwloc builds anything.
+ */
+Test(topo, huge_synthetic_specs_are_refused_at_once, .timeout = 20)
+{
+	static const char *bad[] = {
+		"pack:65535 pu:1", "pack:70000 pu:1", "pack:4294967295 pu:4294967295",
+		"pack:99999999999999999999999 pu:1", "pack:4097 pu:1", "pack:64 core:64 pu:2",
+		"pack:2 [numa] core:1025 pu:1", "pack:0 pu:1", "pack:-1 pu:1", "pack:2x pu:1",
+		"numa:1025 pu:1", "pack:2048 [numa] pu:1",
+	};
+	struct xmm_topo *t = (struct xmm_topo *)0x1;
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		cr_expect_eq(xmm_topo_load(&t, bad[i]), XMM_EINVAL, "%s", bad[i]);
+	cr_expect_eq(t, (struct xmm_topo *)0x1, "untouched on error");
+}
+
+Test(topo, synthetic_specs_at_the_limits_load, .timeout = 60)
+{
+	static const struct { const char *spec; unsigned int ncpus, nnodes; } ok[] = {
+		{ "pack:1024 pu:4", 4096, 1 },
+		{ "numa:1024 pu:4", 4096, 1024 },
+		{ "pack:2 [numa] core:2 pu:1", 4, 2 },
+		{ "pack:2(indexes=0,1) pu:2", 4, 1 },
+		{ "Package:2 NUMANode:2 Core:2 PU:2", 16, 4 },
+		{ "2 2 2", 8, 4 },
+	};
+
+	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		struct xmm_topo *t = NULL;
+
+		cr_assert_eq(xmm_topo_load(&t, ok[i].spec), 0, "%s", ok[i].spec);
+		cr_expect_eq(t->ncpus, ok[i].ncpus, "%s", ok[i].spec);
+		cr_expect_eq(t->nnodes, ok[i].nnodes, "%s", ok[i].spec);
+		xmm_topo_free(t);
+	}
+}
+
+/*
+ * Regression (found by tests/fuzz/fuzz_topo.c): hwloc 2.9 dereferences NULL
+ * loading an XML file whose objects' cpusets contradict their nesting. The
+ * file is refused with XMM_EINVAL instead of crashing the caller.
+ */
+Test(topo, inconsistent_xml_is_refused_not_a_crash, .timeout = 30)
+{
+	static const char *input = XMM_SOURCE_DIR "/tests/fuzz/regressions/topo/hwloc-xml-inconsistent-cpusets";
+	char path[] = "/tmp/xmm-topo-bad-XXXXXX.xml";
+	struct xmm_topo *t = (struct xmm_topo *)0x1;
+	FILE *in = fopen(input, "rb"), *out;
+	int fd = mkstemps(path, 4), c;
+
+	cr_assert_not_null(in);
+	cr_assert_geq(fd, 0);
+	out = fdopen(fd, "wb");
+	cr_assert_not_null(out);
+	fgetc(in); /* the fuzz input's mode byte: XML */
+	while ((c = fgetc(in)) != EOF)
+		fputc(c, out);
+	fclose(in);
+	fclose(out);
+	cr_expect_eq(xmm_topo_load(&t, path), XMM_EINVAL);
+	cr_expect_eq(t, (struct xmm_topo *)0x1);
+	unlink(path);
+}

@@ -115,12 +115,21 @@ xmm_epoch_t xmm_flush_stamp(const struct xmm_flush_clock *clk);
 /* Before a CPU flushes its TLB; returns the token to pass to end. */
 xmm_epoch_t xmm_flush_begin(struct xmm_flush_clock *clk);
 
-/* After @cpu completed the flush begun with @token. */
-void xmm_flush_end(struct xmm_flush_clock *clk, unsigned int cpu, xmm_epoch_t token);
+/*
+ * After @cpu completed the flush begun with @token. Returns 0; XMM_EINVAL,
+ * writing nothing, for a token from the future (above xmm_flush_now: no begin
+ * returned it), in release and debug builds alike, since accepting it would
+ * let later filters drop a CPU that needs a flush; XMM_ERANGE for a CPU out of
+ * range (nothing written; debug builds assert). Callers that pass the token
+ * their begin returned can ignore the result.
+ */
+int xmm_flush_end(struct xmm_flush_clock *clk, unsigned int cpu, xmm_epoch_t token);
 
-/* After every CPU in @cpus completed the flush begun with @token. */
-void xmm_flush_end_mask(struct xmm_flush_clock *clk, const xmm_cpumask_t *cpus,
-			xmm_epoch_t token);
+/* After every CPU in @cpus completed the flush begun with @token. Returns 0, or
+ * XMM_EINVAL (nothing written) for a token from the future, as end; CPUs at or
+ * above ncpus are ignored. */
+int xmm_flush_end_mask(struct xmm_flush_clock *clk, const xmm_cpumask_t *cpus,
+		       xmm_epoch_t token);
 
 /* Whether @cpu may hold a TLB entry older than @stamp. */
 bool xmm_flush_needed(const struct xmm_flush_clock *clk, unsigned int cpu, xmm_epoch_t stamp);

@@ -17,7 +17,11 @@
  *                     read as zero at no cost, so an entry holds the
  *                     complement of its mfn and all-zero is a hole. A side
  *                     bitmap, read only when an entry is zero, says which
- *                     leaves are identity. Installing a leaf is populating
+ *                     leaves are identity; it and a bitmap of the private
+ *                     leaves follow the entries in the same reserved range,
+ *                     so they too cost nothing until a bit of theirs is set
+ *                     (one 4 KiB page per 2^15 leaves, 64 GiB of guest, that
+ *                     has had an identity or private leaf). Installing a leaf is populating
  *                     its page (xmm_vm_populate); giving it back is
  *                     discarding it (xmm_vm_discard). In user space that is
  *                     one MAP_NORESERVE range, MADV_POPULATE_WRITE and
@@ -37,7 +41,8 @@
  * Values. set stores any 64-bit value and get returns it; XMM_INVALID_MFN is
  * a hole and XMM_IDENTITY_FRAME(pfn) is identity, whichever way they were
  * written. Out-of-range pfns: get returns XMM_INVALID_MFN, mutations return
- * XMM_ERANGE. A mutation that returns XMM_ENOMEM has changed no entry.
+ * XMM_ERANGE. A mutation that returns XMM_ENOMEM has changed no entry. Caller
+ * errors cost the same in release and debug builds: an error code and no change.
  *
  * Memory. set and set_range only install leaves (a set of XMM_INVALID_MFN
  * leaves a hole in a private leaf). clear and set_identity give leaves back:

@@ -53,7 +53,8 @@
  *
  * Lists. Each class has a Treiber stack whose head is one 64-bit word: a
  * 36-bit tag, bumped by every change, and the first buffer's page index + 1
- * (28 bits: arenas up to 2^28 - 1 pages, 1 TiB). Links are page indices in
+ * (28 bits: arenas up to XMM_PINPOOL_MAX_PAGES = 2^28 - 2 pages, 1 TiB less
+ * 8 KiB). Links are page indices in
  * the metadata, so a pop reads a stale link only from metadata that is never
  * freed, and a pop whose head changed meanwhile fails its CAS because the tag
  * moved: ABA-safe with a single-width CAS (no cmpxchg16b), wrong only if one
@@ -175,6 +176,13 @@ struct xmm_pin_cache {
 	uint64_t allocs, frees, bytes_out, bytes_back;
 	struct xmm_pin_cache *next, *prev; /* the pool's attached caches, under its lock */
 };
+
+/*
+ * The largest arena in pages: a page index + 1 must fit the lists' 28 index
+ * bits with one value to spare, 2^28 - 2 pages (1 TiB less 8 KiB). With 2 MiB
+ * chunks the largest arena is 1 TiB less one chunk.
+ */
+#define XMM_PINPOOL_MAX_PAGES ((1ULL << 28) - 2)
 
 /* Alignment of the pool object (its hot words are cache-line separated). */
 #define XMM_PINPOOL_ALIGN XMM_CACHELINE

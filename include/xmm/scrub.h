@@ -114,6 +114,25 @@
  *      whenever no call is in progress (a set bit may be stale: pops clear it
  *      when they find the stack empty, then look again).
  *   I5 pending(node) = pages put on node - pages handed back from it.
+ *   I6 a link is all zero exactly when no queued or in-flight extent starts
+ *      at its frame (and, in debug builds, none covers it).
+ *
+ * Links start zero. Callers zero each frame's link before the frame is first
+ * put, as embedded list nodes are initialized (a zeroed page_info or frame
+ * table does it), and must not write it afterwards: the library leaves every
+ * link it used zero again before it hands the pages back (before clean is
+ * called, before take returns). A link that is not zero means "queued".
+ *
+ * What a caller error costs:
+ *   - a put of a frame that starts a queued or in-flight extent (a double
+ *     free): XMM_EBUSY and nothing changes, in every build, in O(1), also
+ *     when two puts of the frame race (one compare-and-swap on the link);
+ *   - a put that overlaps a queued or in-flight extent without starting at
+ *     its first frame: XMM_EBUSY and nothing changes in debug builds
+ *     (XMM_DEBUG_CHECKS: put then claims every frame's link, O(npages));
+ *     undetected in release builds, where the pages are then handed back
+ *     twice (I1 no longer holds for them);
+ *   - bad arguments (node, npages 0, frames beyond the limit): XMM_EINVAL.
  */
 #ifndef XMM_SCRUB_H
 #define XMM_SCRUB_H
@@ -125,9 +144,10 @@ extern "C" {
 #endif
 
 /* The queue link of one extent, in caller-owned storage (one per frame that may start an extent). */
+/* Zero before the frame's first put; zero whenever the library hands the frame back (I6). */
 struct xmm_scrub_link {
 	uint64_t next;   /* library-private: the next extent's frame index + 1, 0 at the end */
-	uint64_t npages; /* library-private: the extent's length */
+	uint64_t npages; /* library-private: the extent's length, 0 when not queued */
 };
 
 struct xmm_scrub_ops {
@@ -188,10 +208,13 @@ int xmm_scrub_init(struct xmm_scrub *s, unsigned int nnodes, const uint8_t *dist
 
 /*
  * Queue the dirty extent [pfn, pfn + npages) of @node: O(1), lock-free, no
- * allocation, never touches the memory. Returns 0, or XMM_EINVAL (nothing
- * queued) for npages 0, node out of range, or pfn + npages above
- * XMM_SCRUB_MAX_PFN. The extent must not overlap one already queued or in
- * flight (the caller owns the frames it puts).
+ * allocation, never touches the memory (O(npages) link writes in debug
+ * builds). Returns 0; XMM_EINVAL (nothing queued) for npages 0, node out of
+ * range, or pfn + npages above XMM_SCRUB_MAX_PFN; XMM_EBUSY (nothing queued,
+ * nothing changed) when @pfn already starts a queued or in-flight extent (its
+ * link is not zero: I6), and in debug builds when the extent overlaps one.
+ * The extent must not overlap one already queued or in flight (the caller
+ * owns the frames it puts): see "What a caller error costs" above.
  */
 int xmm_scrub_put(struct xmm_scrub *s, unsigned int node, xmm_pfn_t pfn, uint64_t npages);
 

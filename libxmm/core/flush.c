@@ -200,26 +200,36 @@ static inline void epoch_raise(uint64_t *epoch, xmm_epoch_t token)
 		;
 }
 
-void xmm_flush_end(struct xmm_flush_clock *clk, unsigned int cpu, xmm_epoch_t token)
+/*
+ * A token from the future (above now) would raise the CPU's epoch past
+ * flushes that have not happened, and later filters would drop it while it
+ * still needs one: refused in every build, before anything is written. The
+ * check is one load of the clock, which the begin of this flush just wrote.
+ */
+int xmm_flush_end(struct xmm_flush_clock *clk, unsigned int cpu, xmm_epoch_t token)
 {
 	XMM_ASSERT(cpu < clk->ncpus);
-	XMM_ASSERT(token <= xmm_flush_now(clk)); /* I3: no token from the future */
 	if (cpu >= clk->ncpus)
-		return;
+		return XMM_ERANGE;
+	if (token > xmm_flush_now(clk)) /* I3: no token from the future */
+		return XMM_EINVAL;
 	epoch_raise(&clk->epoch[clk->slot_of_cpu[cpu]], token);
+	return 0;
 }
 
-void xmm_flush_end_mask(struct xmm_flush_clock *clk, const xmm_cpumask_t *cpus,
-			xmm_epoch_t token)
+int xmm_flush_end_mask(struct xmm_flush_clock *clk, const xmm_cpumask_t *cpus,
+		       xmm_epoch_t token)
 {
 	unsigned int cpu;
 
-	XMM_ASSERT(token <= xmm_flush_now(clk));
+	if (token > xmm_flush_now(clk)) /* I3, as in end */
+		return XMM_EINVAL;
 	xmm_cpumask_for_each(cpu, cpus) {
 		if (cpu >= clk->ncpus)
 			break;
 		epoch_raise(&clk->epoch[clk->slot_of_cpu[cpu]], token);
 	}
+	return 0;
 }
 
 bool xmm_flush_needed(const struct xmm_flush_clock *clk, unsigned int cpu, xmm_epoch_t stamp)

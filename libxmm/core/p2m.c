@@ -9,7 +9,7 @@
  *   line 0   struct xmm_p2m_head: what the inline get reads, written by init only
  *   line 1   the writers' line: lock, generation, counters
  *   tail     portable: the directory, one leaf pointer per leaf
- *            linear:   identity_bits, then private_bits, one bit per leaf each
+ *            linear:   none (its bitmaps follow the entries in its reservation)
  *
  * A leaf is of one of three kinds: the shared hole leaf, the shared identity
  * leaf, or private. Mutations go through two steps:
@@ -321,7 +321,7 @@ static int fill_shared(struct xmm_p2m *p, xmm_pfn_t start, xmm_pfn_t end, enum k
 			goto fail;
 		nends++;
 	}
-	rc = P2M_BACKEND(p, giveback_begin, p, l0, l1, nends, &g);
+	rc = P2M_BACKEND(p, giveback_begin, p, l0, l1, kind, nends, &g);
 	if (rc)
 		goto fail;
 

@@ -183,8 +183,9 @@ static inline void counter_add(uint64_t *c, int64_t d)
  *   release(p, b)              after publish, or instead of it: free what was
  *                              prepared and not published
  *   unprepare(p, b)            give back a batch prepared but never published
- *   giveback_begin(p, l0, l1, extra, g)   outside the lock: reserve what giving
- *                              back [l0, l1) needs (and @extra more leaves)
+ *   giveback_begin(p, l0, l1, kind, extra, g)   outside the lock: reserve what
+ *                              making [l0, l1) shared leaves of @kind needs (and
+ *                              @extra more leaves)
  *   unshare(p, l, k, kind, g)  under the lock: leaf l of kind k becomes the
  *                              shared leaf of @kind
  *   giveback_next(p, g, l, was_private)   under the lock, after leaf l
@@ -201,7 +202,7 @@ static inline void counter_add(uint64_t *c, int64_t d)
 	void xmm_p2m_##b##_release(struct xmm_p2m *p, struct batch *bt);                    \
 	void xmm_p2m_##b##_unprepare(struct xmm_p2m *p, struct batch *bt);                  \
 	int xmm_p2m_##b##_giveback_begin(struct xmm_p2m *p, uint64_t l0, uint64_t l1,       \
-					 uint64_t extra, struct giveback *g);                 \
+					 enum kind kind, uint64_t extra, struct giveback *g); \
 	void xmm_p2m_##b##_unshare(struct xmm_p2m *p, uint64_t l, enum kind k,              \
 				   enum kind kind, struct giveback *g);                       \
 	void xmm_p2m_##b##_giveback_next(struct xmm_p2m *p, struct giveback *g, uint64_t l, \

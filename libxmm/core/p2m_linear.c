@@ -3,7 +3,12 @@
  * The linear backend of the sparse p2m (p2m_backend.h): the entries of every
  * pfn are one virtual range from the platform's xmm_vm_* hooks, whose
  * untouched pages read zero at no memory cost; two bitmaps, one bit per
- * leaf, say which leaves are identity and which are private.
+ * leaf, say which leaves are identity and which are private. The bitmaps
+ * live in the same reservation, after the entries, so they too cost nothing
+ * until a bit is set: a writer populates a bitmap page (outside the lock,
+ * where it may fail) before it can set a bit in it. Bits are cleared only
+ * where they were set, in pages already backed. (They were in the object's
+ * tail, zeroed at init: 512 MiB resident for max_pfn 2^40 before any set.)
  *
  * The hole path. An entry reads zero for a hole, for any entry of an
  * untouched identity leaf, and in the window where a leaf changes kind. The
@@ -18,10 +23,27 @@
  */
 #include "p2m_backend.h"
 
-/* Bytes of one bitmap, padded to a cache line. */
+/* Bytes of one bitmap, padded to whole pages (it is mapped like the entries). */
 static inline size_t bitmap_bytes(uint64_t nleaves)
 {
-	return xmm_line_up((nleaves + 63) / 64 * sizeof(uint64_t));
+	return ((nleaves + 63) / 64 * sizeof(uint64_t) + XMM_PAGE_SIZE - 1) &
+	       ~(size_t)(XMM_PAGE_SIZE - 1);
+}
+
+/* The reservation: the entries, then the identity bitmap, then the private one. */
+static inline size_t reserve_bytes(uint64_t nleaves)
+{
+	return nleaves * LEAF_BYTES + 2 * bitmap_bytes(nleaves);
+}
+
+/* Back the pages of @words holding the bits of leaves [l0, l1): outside the lock. */
+static int bits_populate(uint64_t *words, uint64_t l0, uint64_t l1)
+{
+	uintptr_t a = (uintptr_t)&words[l0 / 64], b = (uintptr_t)&words[(l1 - 1) / 64 + 1];
+
+	a &= ~(uintptr_t)(XMM_PAGE_SIZE - 1);
+	b = (b + XMM_PAGE_SIZE - 1) & ~(uintptr_t)(XMM_PAGE_SIZE - 1);
+	return xmm_vm_populate((void *)a, b - a);
 }
 
 /* Under the lock (the only writer of the bitmaps). Release: what the writer did
@@ -35,7 +57,8 @@ static void bit_assign(uint64_t *words, uint64_t i, bool v)
 
 size_t xmm_p2m_linear_tail_bytes(uint64_t nleaves)
 {
-	return 2 * bitmap_bytes(nleaves);
+	(void)nleaves;
+	return 0; /* the bitmaps are in the reservation */
 }
 
 int xmm_p2m_linear_init(struct xmm_p2m *p)
@@ -44,12 +67,11 @@ int xmm_p2m_linear_init(struct xmm_p2m *p)
 	int rc;
 
 	p->flip = ~0ULL;
-	p->identity_bits = p->tail;
-	p->private_bits = (uint64_t *)(void *)((char *)p->tail + bitmap_bytes(p->nleaves));
-	__builtin_memset(p->tail, 0, 2 * bitmap_bytes(p->nleaves));
-	rc = xmm_vm_reserve(p->nleaves * LEAF_BYTES, &va);
+	rc = xmm_vm_reserve(reserve_bytes(p->nleaves), &va);
 	if (rc)
 		return rc;
+	p->identity_bits = (uint64_t *)(void *)((char *)va + p->nleaves * LEAF_BYTES);
+	p->private_bits = (uint64_t *)(void *)((char *)p->identity_bits + bitmap_bytes(p->nleaves));
 	p->head.entries = va;
 	p->head.linear_max = p->head.max_pfn;
 	p->head.identity_bits = p->identity_bits;
@@ -58,7 +80,7 @@ int xmm_p2m_linear_init(struct xmm_p2m *p)
 
 void xmm_p2m_linear_fini(struct xmm_p2m *p)
 {
-	xmm_vm_release(p->head.entries, p->nleaves * LEAF_BYTES);
+	xmm_vm_release(p->head.entries, reserve_bytes(p->nleaves));
 }
 
 /*
@@ -69,7 +91,10 @@ void xmm_p2m_linear_fini(struct xmm_p2m *p)
  */
 int xmm_p2m_linear_prepare(struct xmm_p2m *p, struct batch *b)
 {
-	return xmm_vm_populate(&p->head.entries[b->first << LEAF_SHIFT], b->n * LEAF_BYTES);
+	int rc = xmm_vm_populate(&p->head.entries[b->first << LEAF_SHIFT], b->n * LEAF_BYTES);
+
+	/* publish sets the leaves' private bits (identity bits it clears were set: backed). */
+	return rc ? rc : bits_populate(p->private_bits, b->first, b->first + b->n);
 }
 
 void xmm_p2m_linear_publish(struct xmm_p2m *p, uint64_t l, enum kind k, struct batch *b,
@@ -97,15 +122,22 @@ void xmm_p2m_linear_unprepare(struct xmm_p2m *p, struct batch *b)
 	xmm_vm_discard(&p->head.entries[b->first << LEAF_SHIFT], b->n * LEAF_BYTES);
 }
 
-int xmm_p2m_linear_giveback_begin(struct xmm_p2m *p, uint64_t l0, uint64_t l1, uint64_t extra,
-				  struct giveback *g)
+/*
+ * The identity bits that giving back may set: every leaf's for set_identity,
+ * the two partly covered end leaves' for clear (a private end leaf whose
+ * values become all identity goes back as identity, I4). Bits cleared were set.
+ */
+int xmm_p2m_linear_giveback_begin(struct xmm_p2m *p, uint64_t l0, uint64_t l1, enum kind kind,
+				  uint64_t extra, struct giveback *g)
 {
-	(void)p;
-	(void)l0;
-	(void)l1;
+	int rc;
+
 	(void)extra;
 	(void)g;
-	return 0;
+	if (kind == IDENTITY)
+		return bits_populate(p->identity_bits, l0, l1);
+	rc = bits_populate(p->identity_bits, l0, l0 + 1);
+	return rc ? rc : bits_populate(p->identity_bits, l1 - 1, l1);
 }
 
 void xmm_p2m_linear_unshare(struct xmm_p2m *p, uint64_t l, enum kind k, enum kind kind,

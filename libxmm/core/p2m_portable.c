@@ -109,11 +109,12 @@ static void retire_free(struct xmm_p2m_retire *r)
 }
 
 /* Room for every private leaf of [l0, l1) and @extra more (end leaves installed first). */
-int xmm_p2m_portable_giveback_begin(struct xmm_p2m *p, uint64_t l0, uint64_t l1, uint64_t extra,
-				    struct giveback *g)
+int xmm_p2m_portable_giveback_begin(struct xmm_p2m *p, uint64_t l0, uint64_t l1, enum kind kind,
+				    uint64_t extra, struct giveback *g)
 {
 	uint64_t n = extra;
 
+	(void)kind;
 	for (uint64_t l = l0; l < l1; l++)
 		n += kind_of(p, l) == PRIVATE;
 	g->retire = NULL;

@@ -16,7 +16,7 @@ static bool geometry_ok(size_t arena_bytes, size_t chunk_bytes)
 		return false;
 	if (arena_bytes == 0 || arena_bytes % chunk_bytes)
 		return false;
-	return arena_bytes / XMM_PAGE_SIZE <= IDX_MASK - 1;
+	return arena_bytes / XMM_PAGE_SIZE <= XMM_PINPOOL_MAX_PAGES;
 }
 
 static struct pin_layout pin_layout(size_t arena_bytes, size_t chunk_bytes)

@@ -20,6 +20,15 @@
  * back if the stack is not empty. Either the pusher's fenced load sees the
  * cleared bit (and sets it), or the popper's fenced look sees the push
  * (Dekker's pattern), so a non-empty stack never stays hidden (I4).
+ *
+ * Queued or not. A link whose npages is 0 is not queued (I6): put claims it
+ * with a compare-and-swap from 0, so a double put, even a racing one, finds
+ * it taken and returns XMM_EBUSY having changed nothing. The link keeps its
+ * length while its extent is queued or in flight, and goes back to zero just
+ * before its first page is handed back (hand_back, take). In debug builds
+ * (XMM_DEBUG_CHECKS) put also marks every other frame's link of the extent
+ * INTERIOR, so that an overlapping put finds one of them taken; pieces handed
+ * back clear the links of all their frames.
  */
 #include <xmm/errno.h>
 #include <xmm/platform.h>
@@ -30,6 +39,8 @@
 #include "utils.h"
 
 #define BITS XMM_SCRUB_PFN_BITS
+/* npages of a frame inside a queued or in-flight extent, debug builds only (I6). */
+#define INTERIOR UINT64_MAX
 
 struct scrub_queue {
 	uint64_t head[XMM_SCRUB_ORDERS];
@@ -245,13 +256,56 @@ static bool pop_fit(struct xmm_scrub *s, struct scrub_queue *q, unsigned int c, 
 
 /* ---- put, run, take ---------------------------------------------------------- */
 
+/* Zero the links of [pfn, pfn + n): its first frame's, and in debug builds every frame's (I6). */
+static void unlink_range(struct xmm_scrub *s, xmm_pfn_t pfn, uint64_t n)
+{
+	uint64_t m = XMM_DEBUG_CHECKS ? n : 1;
+
+	for (uint64_t i = 0; i < m; i++) {
+		struct xmm_scrub_link *lk = s->ops.link(s->ctx, pfn + i);
+
+		/* Relaxed: what the caller next does with the pages is ordered by clean / take's return. */
+		xmm_pr_store_relaxed_64(&lk->next, 0);
+		xmm_pr_store_relaxed_64(&lk->npages, 0);
+	}
+}
+
+/* Debug builds: claim the links of [pfn + 1, pfn + n); false (and none claimed) on overlap. */
+static bool claim_interior(struct xmm_scrub *s, xmm_pfn_t pfn, uint64_t n)
+{
+	for (uint64_t i = 1; i < n; i++) {
+		uint64_t zero = 0;
+
+		if (!xmm_pr_cas_64(&s->ops.link(s->ctx, pfn + i)->npages, &zero, INTERIOR)) {
+			while (--i)
+				xmm_pr_store_relaxed_64(&s->ops.link(s->ctx, pfn + i)->npages, 0);
+			return false;
+		}
+	}
+	return true;
+}
+
 int xmm_scrub_put(struct xmm_scrub *s, unsigned int node, xmm_pfn_t pfn, uint64_t npages)
 {
 	struct scrub_queue *q;
+	uint64_t zero = 0;
+	uint64_t *len;
 
 	if (npages == 0 || node >= s->nnodes || pfn > XMM_SCRUB_MAX_PFN ||
 	    npages > XMM_SCRUB_MAX_PFN - pfn)
 		return XMM_EINVAL;
+	/*
+	 * Claim the link (I6): a queued or in-flight extent's is not zero. The
+	 * CAS makes two racing puts of one frame agree on a single winner; its
+	 * ordering is not needed (the push's release CAS publishes the link).
+	 */
+	len = &s->ops.link(s->ctx, pfn)->npages;
+	if (!xmm_pr_cas_64(len, &zero, npages))
+		return XMM_EBUSY;
+	if (XMM_DEBUG_CHECKS && !claim_interior(s, pfn, npages)) {
+		xmm_pr_store_relaxed_64(len, 0);
+		return XMM_EBUSY;
+	}
 	q = &s->q[node];
 	/* Counted before it can be popped, so pending never drops below what is queued (I5). */
 	xmm_pr_faa_64(&q->pending, npages);
@@ -262,6 +316,7 @@ int xmm_scrub_put(struct xmm_scrub *s, unsigned int node, xmm_pfn_t pfn, uint64_
 /* Hand [pfn, pfn + n) of @node back through clean, then uncount it (pairs with pending()). */
 static void hand_back(struct xmm_scrub *s, unsigned int node, xmm_pfn_t pfn, uint64_t n)
 {
+	unlink_range(s, pfn, n); /* the caller may put these pages again once clean is called */
 	s->ops.clean(s->ctx, node, pfn, n);
 	xmm_pr_faa_64(&s->q[node].pending, -n);
 }
@@ -428,6 +483,7 @@ int xmm_scrub_take(struct xmm_scrub *s, unsigned int node, uint64_t npages, xmm_
 		}
 		done += c;
 	}
+	unlink_range(s, at, npages); /* I6: the block is the caller's again */
 	xmm_pr_faa_64(&q->pending, -npages); /* pairs with pending()'s acquire */
 	*pfn_out = at;
 	return 0;

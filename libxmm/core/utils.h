@@ -18,6 +18,19 @@
 #define XMM_ALWAYS_INLINE inline
 #endif
 
+/*
+ * Checks that cost more than O(1) (e.g. scrub's overlap check, linear in an
+ * extent's length) run only where the platform asks for them: in debug
+ * builds by default. A platform may define XMM_DEBUG_CHECKS itself.
+ */
+#ifndef XMM_DEBUG_CHECKS
+#if defined(XMM_DEBUG)
+#define XMM_DEBUG_CHECKS 1
+#else
+#define XMM_DEBUG_CHECKS 0
+#endif
+#endif
+
 /* @x rounded up to whole cache lines. */
 static inline size_t xmm_line_up(size_t x)
 {

@@ -192,7 +192,9 @@ int xmm_scrub_arena_put(struct xmm_scrub_arena *a, xmm_pfn_t pfn, uint64_t npage
 		uint64_t n = node + 1 == a->nnodes || end - pfn > npages ? npages : end - pfn;
 		int rc = xmm_scrub_put(a->s, node, pfn, n);
 
-		XMM_ASSERT(rc == 0); /* the range was checked above */
+		/* The range was checked above: only a double put (XMM_EBUSY) can fail. */
+		if (rc)
+			return rc;
 		pfn += n;
 		npages -= n;
 	}

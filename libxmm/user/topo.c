@@ -4,8 +4,13 @@
 #include <xmm/errno.h>
 #include <xmm/user/topo.h>
 
+#include <signal.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
 
 #include <hwloc.h>
 
@@ -44,6 +49,116 @@ static void fill_distances(hwloc_topology_t h, struct topo_impl *t, unsigned int
 	hwloc_distances_release(h, d);
 }
 
+/*
+ * Bound a synthetic description before hwloc builds it: hwloc's synthetic
+ * loader costs far more than linearly in a level's arity ("pack:4000 pu:1"
+ * took 3.2 s, "pack:65535 pu:1" does not finish), and it checks nothing. The
+ * levels are whitespace-separated tokens "[type:]arity[(attributes)]"; a
+ * token in brackets ("[numa]") attaches memory children to every object of
+ * the level before it. Anything else is left to hwloc to reject. Nodes are
+ * counted as if every level without a type (hwloc infers them) or of type
+ * numa/node were NUMA nodes: an upper bound.
+ */
+static int synthetic_bounds(const char *s)
+{
+	unsigned long long objs = 1, nodes = 0;
+	const char *p = s;
+
+	while (*p) {
+		const char *tok, *colon, *num;
+		unsigned long long arity = 0;
+		int depth = 0;
+
+		while (*p == ' ' || *p == '\t' || *p == '\n')
+			p++;
+		if (!*p)
+			break;
+		tok = p;
+		while (*p && (depth || (*p != ' ' && *p != '\t' && *p != '\n'))) {
+			if (*p == '(' || *p == '[')
+				depth++;
+			else if ((*p == ')' || *p == ']') && depth)
+				depth--;
+			p++;
+		}
+		if (*tok == '[') { /* memory children of every object of the last level */
+			nodes += objs;
+			if (nodes > XMM_TOPO_MAX_NODES)
+				return XMM_EINVAL;
+			continue;
+		}
+		colon = memchr(tok, ':', (size_t)(p - tok));
+		num = colon ? colon + 1 : tok;
+		if (num >= p || *num < '0' || *num > '9')
+			return XMM_EINVAL;
+		for (; num < p && *num >= '0' && *num <= '9'; num++) {
+			arity = arity * 10 + (unsigned)(*num - '0');
+			if (arity > XMM_TOPO_MAX_ARITY)
+				return XMM_EINVAL;
+		}
+		if (num < p && *num != '(')
+			return XMM_EINVAL;
+		if (arity == 0)
+			return XMM_EINVAL;
+		objs *= arity; /* <= XMM_TOPO_MAX_CPUS * XMM_TOPO_MAX_ARITY: no overflow */
+		if (objs > XMM_TOPO_MAX_CPUS)
+			return XMM_EINVAL; /* every level has at most as many objects as PUs */
+		/* numa, NUMANode, node, in any case (after the load the count is checked exactly). */
+		if (!colon || *tok == 'n' || *tok == 'N') {
+			nodes = nodes > objs ? nodes : objs;
+			if (nodes > XMM_TOPO_MAX_NODES)
+				return XMM_EINVAL;
+		}
+	}
+	return 0;
+}
+
+/*
+ * hwloc 2.9 (Debian 12) dereferences NULL in hwloc_topology_load on some XML
+ * files whose objects' cpusets contradict their nesting (found by
+ * tests/fuzz/fuzz_topo.c), and it validates little else. An XML file is
+ * therefore first loaded in a child process: if the child crashes, or has
+ * not finished after XMM_TOPO_XML_SECONDS, the file is refused. (glibc makes
+ * malloc usable in the child of a threaded parent; the child only loads and
+ * exits.) Costs a fork per XML load, which is a start-up operation.
+ */
+#define XMM_TOPO_XML_SECONDS 10
+
+static bool xml_loads_safely(const char *path)
+{
+	struct timespec nap = { 0, 1000 * 1000 };
+	int status = 0;
+	pid_t pid = fork();
+
+	if (pid < 0)
+		return false;
+	if (pid == 0) {
+		/* Die quietly: the parent's crash handlers (a sanitizer's, a fuzzer's) are not for this. */
+		static const int fatal[] = { SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT };
+		hwloc_topology_t h;
+		int ok;
+
+		for (size_t i = 0; i < sizeof(fatal) / sizeof(fatal[0]); i++)
+			signal(fatal[i], SIG_DFL);
+		ok = hwloc_topology_init(&h) == 0 && hwloc_topology_set_xml(h, path) == 0 &&
+			 hwloc_topology_load(h) == 0;
+
+		_exit(ok ? 0 : 1);
+	}
+	for (long waited = 0; waited < XMM_TOPO_XML_SECONDS * 1000L; waited++) {
+		pid_t r = waitpid(pid, &status, WNOHANG);
+
+		if (r == pid)
+			return WIFEXITED(status) && WEXITSTATUS(status) == 0;
+		if (r < 0)
+			return false;
+		nanosleep(&nap, NULL);
+	}
+	kill(pid, SIGKILL);
+	waitpid(pid, &status, 0);
+	return false;
+}
+
 int xmm_topo_load(struct xmm_topo **out, const char *spec)
 {
 	hwloc_topology_t h;
@@ -53,14 +168,18 @@ int xmm_topo_load(struct xmm_topo **out, const char *spec)
 
 	if (!out)
 		return XMM_EINVAL;
+	bool here = !spec || !*spec;
+	bool xml = !here && stat(spec, &st) == 0 && S_ISREG(st.st_mode);
+
+	/* Bounded before hwloc builds anything (see synthetic_bounds). */
+	if (xml && (st.st_size > XMM_TOPO_MAX_XML_BYTES || !xml_loads_safely(spec)))
+		return XMM_EINVAL;
+	if (!here && !xml && synthetic_bounds(spec) != 0)
+		return XMM_EINVAL;
 	if (hwloc_topology_init(&h) != 0)
 		return XMM_ENOMEM;
-	bool here = !spec || !*spec;
-
 	if (!here) {
-		int rc = stat(spec, &st) == 0 && S_ISREG(st.st_mode)
-				 ? hwloc_topology_set_xml(h, spec)
-				 : hwloc_topology_set_synthetic(h, spec);
+		int rc = xml ? hwloc_topology_set_xml(h, spec) : hwloc_topology_set_synthetic(h, spec);
 		if (rc != 0) {
 			hwloc_topology_destroy(h);
 			return XMM_EINVAL;
@@ -72,7 +191,7 @@ int xmm_topo_load(struct xmm_topo **out, const char *spec)
 	}
 	ncpus = hwloc_get_nbobjs_by_type(h, HWLOC_OBJ_PU);
 	nnodes = hwloc_get_nbobjs_by_type(h, HWLOC_OBJ_NUMANODE);
-	if (ncpus <= 0 || ncpus > UINT16_MAX) {
+	if (ncpus <= 0 || ncpus > XMM_TOPO_MAX_CPUS || nnodes > XMM_TOPO_MAX_NODES) {
 		hwloc_topology_destroy(h);
 		return XMM_EINVAL;
 	}

@@ -54,7 +54,9 @@ struct xmm_pinpool_cfg {
  * The chunk is cfg->chunk_bytes, lowered to the largest power of two not above
  * the cap; the cap is rounded down to a whole number of chunks (read it back
  * from xmm_pinpool_stats). Nothing is locked yet. Returns 0, XMM_EINVAL (no
- * @out, a cap below 4 KiB or above 1 TiB, a chunk not a power of two >= 4 KiB,
+ * @out, a cap below 4 KiB, a cap whose whole chunks come to more than
+ * XMM_PINPOOL_MAX_PAGES pages (every cap of 1 TiB or more; with 4 KiB chunks
+ * also 1 TiB - 4 KiB), a chunk not a power of two >= 4 KiB,
  * unknown backend or flags, an fd that is not open read-write on a regular
  * file or a character device, a misaligned offset, a regular file shorter than
  * fd_offset + cap), XMM_ENOMEM (no address space or memory for the pool), or

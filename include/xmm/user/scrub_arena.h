@@ -47,7 +47,12 @@ uint64_t xmm_scrub_arena_npages(const struct xmm_scrub_arena *a);
 void *xmm_scrub_arena_va(const struct xmm_scrub_arena *a, xmm_pfn_t pfn);
 /* The node frame @pfn belongs to (pfn below npages). */
 unsigned int xmm_scrub_arena_node(const struct xmm_scrub_arena *a, xmm_pfn_t pfn);
-/* Put [pfn, pfn + npages) on the nodes it belongs to. 0 or XMM_EINVAL (nothing put). */
+/*
+ * Put [pfn, pfn + npages) on the nodes it belongs to, one xmm_scrub_put per
+ * node's part. 0, XMM_EINVAL (nothing put), or XMM_EBUSY when a part is
+ * already queued (xmm_scrub_put's double-put check): the parts before it,
+ * on lower nodes, stay queued.
+ */
 int xmm_scrub_arena_put(struct xmm_scrub_arena *a, xmm_pfn_t pfn, uint64_t npages);
 
 #ifdef __cplusplus

@@ -31,9 +31,28 @@ struct xmm_topo {
 };
 
 /*
+ * Limits, checked before hwloc builds anything, so that a bad spec costs a
+ * bounded time (at most about 0.5 s on the CI machine, for the largest flat
+ * level allowed) rather than hwloc's superlinear build of a huge flat level:
+ * at most XMM_TOPO_MAX_CPUS CPUs (the flush clock's limit), XMM_TOPO_MAX_NODES
+ * NUMA nodes, XMM_TOPO_MAX_ARITY children per object of a synthetic level, and
+ * XML files of at most XMM_TOPO_MAX_XML_BYTES (whose CPU and node counts are
+ * checked after loading: the file's size bounds that work). An XML file is
+ * first loaded in a child process and refused if that crashes or takes over
+ * 10 s: hwloc 2.9 crashes on some inconsistent files (a fork per XML load).
+ */
+#define XMM_TOPO_MAX_CPUS 4096
+#define XMM_TOPO_MAX_NODES 1024
+#define XMM_TOPO_MAX_ARITY 1024
+#define XMM_TOPO_MAX_XML_BYTES (16u << 20)
+
+/*
  * Load a topology. @spec is NULL or "" for this machine, the path of an
- * existing hwloc XML file, or an hwloc synthetic description. Returns 0 and
- * *out, XMM_EINVAL for a spec hwloc rejects (*out untouched), XMM_ENOMEM.
+ * existing hwloc XML file, or an hwloc synthetic description: levels
+ * "[type:]arity[(attributes)]" separated by blanks, and memory children in
+ * brackets ("[numa]"). Returns 0 and *out; XMM_EINVAL (*out untouched) for a
+ * spec hwloc rejects, a synthetic level this parser cannot read, or one over
+ * the limits above; XMM_ENOMEM. The same in release and debug builds.
  */
 int xmm_topo_load(struct xmm_topo **out, const char *spec);
 void xmm_topo_free(struct xmm_topo *t);
