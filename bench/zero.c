@@ -366,7 +366,24 @@ struct results {
 	size_t n;
 	const char *name[MAX_CONTENDERS];
 	double value[MAX_CONTENDERS]; /* median over rounds */
+	double lo[MAX_CONTENDERS], hi[MAX_CONTENDERS]; /* the lowest and highest round */
 };
+
+/* Median, lowest and highest of @n rounds (sorts @v). */
+static void summarize(struct results *r, size_t k, double *v, size_t n)
+{
+	r->value[k] = xmm_bench_median(v, n);
+	r->lo[k] = n ? v[0] : 0;
+	r->hi[k] = n ? v[n - 1] : 0;
+}
+
+static size_t index_of(const struct results *r, const char *name)
+{
+	for (size_t i = 0; i < r->n; i++)
+		if (strcmp(r->name[i], name) == 0)
+			return i;
+	return 0;
+}
 
 static struct results scan_res, reject_res, sweep_res;
 
@@ -448,7 +465,7 @@ static void bm_scan(struct xmm_bench_state *st, void *arg)
 	}
 	xmm_zero_prefetch_pages_set(choice.pages);
 	for (size_t k = 0; k < ncont; k++) {
-		scan_res.value[k] = xmm_bench_median(gbps[k], rounds);
+		summarize(&scan_res, k, gbps[k], rounds);
 		xmm_bench_counter(st, c[k].name, scan_res.value[k], 0);
 	}
 	free(bitmap);
@@ -761,7 +778,7 @@ static void bm_sweep(struct xmm_bench_state *st, void *arg)
 	}
 	xmm_zero_ops_set(NULL);
 	for (size_t c = 0; c < 3; c++) {
-		sweep_res.value[c] = xmm_bench_median(gbps[c], rounds);
+		summarize(&sweep_res, c, gbps[c], rounds);
 		xmm_bench_counter(st, sweep_res.name[c], sweep_res.value[c], 0);
 	}
 	xmm_bench_counter(st, "xen_read_B_per_MiB", xen_read_per_mib, 0);
@@ -880,15 +897,21 @@ static void report(void)
 	dat = fopen(path, "w");
 	if (!dat)
 		return;
-	fprintf(dat, "# scan of zero pages, GB/s (median over rounds)\n");
+	fprintf(dat, "# scan of zero pages, GB/s: median, lowest and highest round\n");
 	for (size_t c = 0; c < scan_res.n; c++)
-		fprintf(dat, "\"%s\" %g\n", strcmp(scan_res.name[c], "scalar") == 0 ? "scalar loop" :
+		fprintf(dat, "\"%s\" %g %g %g\n", strcmp(scan_res.name[c], "scalar") == 0 ? "scalar loop" :
 					    strcmp(scan_res.name[c], "peer") == 0 ? "peer (QEMU way)" :
-					    scan_res.name[c], scan_res.value[c]);
-	fprintf(dat, "\n\n# seed-003 sweep, GB/s of guest image\n");
-	fprintf(dat, "\"Xen-style\" %g\n\"libxmm %s\" %g\n\"libxmm %s\" %g\n",
-		result(&sweep_res, "xen"), best, result(&sweep_res, "libxmm"), set_name(portable),
-		result(&sweep_res, "portable"));
+					    scan_res.name[c], scan_res.value[c], scan_res.lo[c], scan_res.hi[c]);
+	fprintf(dat, "\n\n# seed-003 sweep, GB/s of guest image: median, lowest and highest round\n");
+	{
+		size_t x = index_of(&sweep_res, "xen"), l = index_of(&sweep_res, "libxmm"),
+		       q = index_of(&sweep_res, "portable");
+
+		fprintf(dat, "\"Xen-style\" %g %g %g\n\"libxmm %s\" %g %g %g\n\"libxmm %s\" %g %g %g\n",
+			sweep_res.value[x], sweep_res.lo[x], sweep_res.hi[x], best, sweep_res.value[l],
+			sweep_res.lo[l], sweep_res.hi[l], set_name(portable), sweep_res.value[q],
+			sweep_res.lo[q], sweep_res.hi[q]);
+	}
 	fclose(dat);
 }
 

@@ -1,10 +1,10 @@
 # Seed 003 (gnuplot -e "dir='report'; caption='...'" zero.gp): the zero-page scan of every
 # kernel and hint against the reads that bound it, and the PoD sweep against Xen's.
-# zero.dat index 0: label GB/s (scan); index 1: label GB/s (sweep).
+# zero.dat index 0: label GB/s lo hi (scan); index 1: label GB/s lo hi (sweep).
 if (!exists("caption")) caption = ''
 set terminal pngcairo size 1500,700 font ',10'
 set output dir.'/zero.png'
-set multiplot layout 1,2 title "seed 003: zero detection on one core (GB/s, higher is better; medians over rounds)\n{/*0.8 ".caption."}"
+set multiplot layout 1,2 title "seed 003: zero detection on one core (GB/s, higher is better; medians over rounds, bars: lowest and highest)\n{/*0.8 ".caption."}"
 set style data histograms
 set style fill solid 0.85 border -1
 set boxwidth 0.7
@@ -21,6 +21,7 @@ limit = STATS_max
 set arrow 1 from graph 0, first 0.95 * limit to graph 1, first 0.95 * limit nohead dt 2 lw 2 lc rgb '#000000' front
 set title 'scan of 1 GiB of zero pages: every kernel/hint (libxmm) and the reads that bound it'
 plot dir.'/zero.dat' index 0 using 0:2:(colour(strcol(1))):xtic(1) with boxes lc rgb variable notitle, \
+     '' index 0 using 0:2:3:4 with yerrorbars lc rgb '#000000' pt 0 notitle, \
      NaN with boxes lc rgb '#4477aa' title 'baselines: streaming reads, the QEMU-way peer, scalar loop', \
      NaN with boxes lc rgb '#ee7733' title 'libxmm kernels (set/hint[:distance])', \
      NaN with lines dt 2 lw 2 lc rgb '#000000' title 'target: 95% of the fastest read or peer'
@@ -30,6 +31,7 @@ xen = STATS_max
 set arrow 2 from graph 0, first 3 * xen to graph 1, first 3 * xen nohead dt 2 lw 2 lc rgb '#000000' front
 set title 'seed-003 sweep of a guest image'
 plot dir.'/zero.dat' index 1 using 0:2:(colour(strcol(1))):xtic(1) with boxes lc rgb variable notitle, \
+     '' index 1 using 0:2:3:4 with yerrorbars lc rgb '#000000' pt 0 notitle, \
      NaN with boxes lc rgb '#4477aa' title 'Xen-style PoD sweep', \
      NaN with boxes lc rgb '#ee7733' title 'libxmm', \
      NaN with lines dt 2 lw 2 lc rgb '#000000' title 'target: 3x the Xen-style sweep'
