@@ -179,30 +179,28 @@ double xmm_bench_thread_cpu(void)
 	return clock_s(CLOCK_THREAD_CPUTIME_ID);
 }
 
+static hwloc_topology_t pin_topo;
+static bool pin_topo_ok;
+
+static void pin_topo_load(void)
+{
+	pin_topo_ok = hwloc_topology_init(&pin_topo) == 0 && hwloc_topology_load(pin_topo) == 0;
+}
+
 bool xmm_bench_pin(int cpu)
 {
-	static hwloc_topology_t topo;
-	static int loaded;
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+	hwloc_topology_t topo;
 	hwloc_obj_t pu;
 	int n;
 
 	if (cpu < 0)
 		return false;
-	/* Loaded once, by the first pinning thread; later calls only read it. */
-	if (__atomic_load_n(&loaded, __ATOMIC_ACQUIRE) == 0) {
-		static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
-
-		pthread_mutex_lock(&mu);
-		if (!loaded) {
-			if (hwloc_topology_init(&topo) == 0 && hwloc_topology_load(topo) == 0)
-				__atomic_store_n(&loaded, 1, __ATOMIC_RELEASE);
-			else
-				__atomic_store_n(&loaded, -1, __ATOMIC_RELEASE);
-		}
-		pthread_mutex_unlock(&mu);
-	}
-	if (__atomic_load_n(&loaded, __ATOMIC_ACQUIRE) < 0)
+	/* This machine's topology, loaded by the first caller (pthread_once orders it for all). */
+	pthread_once(&once, pin_topo_load);
+	if (!pin_topo_ok)
 		return false;
+	topo = pin_topo;
 	n = hwloc_get_nbobjs_by_type(topo, HWLOC_OBJ_PU);
 	if (n < 2)
 		return false;
